@@ -1,0 +1,12 @@
+/// The outcome of one produced message, as reported by librdkafka once the broker answered (or gave up).
+public struct DeliveryReport: Sendable {
+    /// The value passed to `produce` as the message opaque.
+    public let opaque: UInt64
+    public let partition: Int32
+    /// The offset in the partition; -1 when unknown (failures).
+    public let offset: Int64
+    /// nil when the message is durably stored per `acks`.
+    public let error: KafkaError?
+    /// Size of the record value, for byte counters.
+    public let payloadBytes: Int
+}

@@ -1,0 +1,20 @@
+import CRdKafka
+
+/// A librdkafka topic handle (`rd_kafka_topic_t`), created once per topic and reused for every message.
+///
+/// It keeps its producer alive, because librdkafka requires topic handles to be destroyed before the client.
+public final class KafkaTopicHandle: @unchecked Sendable {
+    public let name: String
+    let pointer: OpaquePointer
+    let producer: KafkaProducer
+
+    init(name: String, pointer: OpaquePointer, producer: KafkaProducer) {
+        self.name = name
+        self.pointer = pointer
+        self.producer = producer
+    }
+
+    deinit {
+        rd_kafka_topic_destroy(self.pointer)
+    }
+}

@@ -1,0 +1,102 @@
+import CRdKafka
+
+/// One record read back from Kafka.
+public struct KafkaRecord: Sendable, Equatable {
+    public let partition: Int32
+    public let offset: Int64
+    public let key: [UInt8]?
+    public let value: [UInt8]
+}
+
+/// Reads topics back from the cluster, independently of the producer: tests compare what landed with what
+/// was sent, and the load generator counts what really reached Kafka.
+public final class TopicReader: @unchecked Sendable {
+    private let handle: OpaquePointer
+
+    public init(bootstrapServers: String, extraProperties: [(String, String)] = []) throws {
+        var configuration = KafkaConfiguration([
+            ("bootstrap.servers", bootstrapServers),
+            ("group.id", "kafka-chat-producer-reader"),
+            ("enable.auto.commit", "false"),
+            ("enable.partition.eof", "false"),
+            ("log_level", "3"),
+        ])
+        for (name, value) in extraProperties { configuration.set(name, value) }
+        let conf = try configuration.makeConf()
+        var errstr = [CChar](repeating: 0, count: 512)
+        guard let handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &errstr, errstr.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaClientError(message: String(errorBuffer: errstr))
+        }
+        self.handle = handle
+        rd_kafka_poll_set_consumer(handle)
+    }
+
+    deinit {
+        rd_kafka_consumer_close(self.handle)
+        rd_kafka_destroy(self.handle)
+    }
+
+    /// Partition ids of `topic`, from cluster metadata (empty when the topic does not exist).
+    public func partitions(of topic: String, timeoutMilliseconds: Int32 = 5000) throws -> [Int32] {
+        guard let rkt = rd_kafka_topic_new(self.handle, topic, nil) else { throw KafkaError(rd_kafka_last_error()) }
+        defer { rd_kafka_topic_destroy(rkt) }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let err = rd_kafka_metadata(self.handle, 0, rkt, &metadata, timeoutMilliseconds)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw KafkaError(err) }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        guard metadata.pointee.topic_cnt > 0 else { return [] }
+        let topicMetadata = metadata.pointee.topics[0]
+        if topicMetadata.err != RD_KAFKA_RESP_ERR_NO_ERROR { return [] }
+        return (0..<Int(topicMetadata.partition_cnt)).map { topicMetadata.partitions[$0].id }
+    }
+
+    /// Sum over partitions of (high watermark − low watermark): how many records the topic holds.
+    public func recordCount(of topic: String, timeoutMilliseconds: Int32 = 5000) throws -> Int64 {
+        var total: Int64 = 0
+        for partition in try self.partitions(of: topic, timeoutMilliseconds: timeoutMilliseconds) {
+            var low: Int64 = 0
+            var high: Int64 = 0
+            let err = rd_kafka_query_watermark_offsets(self.handle, topic, partition, &low, &high, timeoutMilliseconds)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err) }
+            total += high - low
+        }
+        return total
+    }
+
+    /// Reads every partition of `topic` from the beginning until `count` records arrived or `timeoutSeconds`
+    /// passed; returns what it read (fewer than `count` on timeout).
+    public func readRecords(of topic: String, count: Int, timeoutSeconds: Double) throws -> [KafkaRecord] {
+        let partitions = try self.partitions(of: topic)
+        guard !partitions.isEmpty else { return [] }
+        let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for partition in partitions {
+            let entry = rd_kafka_topic_partition_list_add(list, topic, partition)!
+            entry.pointee.offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
+        }
+        var err = rd_kafka_assign(self.handle, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err) }
+        defer { _ = rd_kafka_assign(self.handle, nil) }
+
+        var records: [KafkaRecord] = []
+        records.reserveCapacity(count)
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeoutSeconds * 1000))
+        while records.count < count, ContinuousClock.now < deadline {
+            guard let message = rd_kafka_consumer_poll(self.handle, 100) else { continue }
+            defer { rd_kafka_message_destroy(message) }
+            err = message.pointee.err
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { continue }
+            let value = message.pointee.payload.map {
+                Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.len))
+            } ?? []
+            let key = message.pointee.key.map {
+                Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.key_len))
+            }
+            records.append(
+                KafkaRecord(partition: message.pointee.partition, offset: message.pointee.offset, key: key, value: value)
+            )
+        }
+        return records
+    }
+}
