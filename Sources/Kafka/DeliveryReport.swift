@@ -9,4 +9,12 @@ public struct DeliveryReport: Sendable {
     public let error: KafkaError?
     /// Size of the record value, for byte counters.
     public let payloadBytes: Int
+
+    public init(opaque: UInt64, partition: Int32, offset: Int64, error: KafkaError?, payloadBytes: Int) {
+        self.opaque = opaque
+        self.partition = partition
+        self.offset = offset
+        self.error = error
+        self.payloadBytes = payloadBytes
+    }
 }

@@ -1,1 +1,99 @@
-print("hi")
+import ArgumentParser
+import Daemon
+import Foundation
+import Logging
+
+/// Command line of the daemon: where the configuration comes from, and a few common settings as flags.
+@main
+struct KafkaChatProducerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kafka-chat-producer",
+        abstract: "Accepts chat messages over WebSocket and publishes them to Kafka without losing one.",
+        discussion: """
+            Endpoints: ws://HOST:PORT/send-message/chat/{chat} → topic kafka.chat.{chat},
+            ws://HOST:PORT/send-message/global → kafka.chat.global, GET /health.
+
+            Settings come from defaults, then --config FILE, then KCP_* environment variables, then
+            --set KEY=VALUE and the flags below. `--list-keys` shows every key with its default.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("Configuration file (`key = value` lines).", valueName: "file"))
+    var config: String?
+
+    @Flag(name: .long, help: "Publish to an in-memory mock Kafka cluster started in this process (trials only; messages are not kept).")
+    var embeddedBroker = false
+
+    @Option(name: .long, help: ArgumentHelp("Kafka brokers, host:port[,host:port…] (kafka.bootstrap_servers).", valueName: "servers"))
+    var bootstrapServers: String?
+
+    @Option(name: .long, help: ArgumentHelp("Listen address (listen.host).", valueName: "address"))
+    var host: String?
+
+    @Option(name: .long, help: ArgumentHelp("Listen port, 0 for any (listen.port).", valueName: "port"))
+    var port: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Set any key, e.g. --set kafka.linger_ms=10 or --set librdkafka.security.protocol=SSL. Repeatable.", valueName: "key=value"))
+    var settings: [String] = []
+
+    @Flag(name: .long, help: "List every configuration key with its default and environment variable, then exit.")
+    var listKeys = false
+
+    @Flag(name: .long, help: "Print the effective configuration as a config file, then exit.")
+    var printConfig = false
+
+    func run() async throws {
+        if self.listKeys {
+            let defaults = DaemonConfiguration()
+            for key in ConfigurationKeys.all {
+                print("\(key.name) = \(key.value(in: defaults))\n    \(key.summary)\n    environment: \(key.environmentName)")
+            }
+            print("librdkafka.<property> = <value>\n    Any librdkafka property, passed through verbatim.\n    environment: KCP_LIBRDKAFKA_<PROPERTY> (dots as _, a literal _ as __)")
+            return
+        }
+
+        var overrides: [(key: String, value: String)] = []
+        if self.embeddedBroker { overrides.append(("embedded_broker", "true")) }
+        if let bootstrapServers { overrides.append(("kafka.bootstrap_servers", bootstrapServers)) }
+        if let host { overrides.append(("listen.host", host)) }
+        if let port { overrides.append(("listen.port", port)) }
+        for setting in self.settings {
+            guard let equals = setting.firstIndex(of: "=") else {
+                throw ValidationError("--set \(setting): expected KEY=VALUE")
+            }
+            overrides.append((String(setting[..<equals]), String(setting[setting.index(after: equals)...])))
+        }
+
+        let configuration: DaemonConfiguration
+        do {
+            configuration = try ConfigurationLoader.load(
+                file: self.config,
+                environment: ProcessInfo.processInfo.environment,
+                overrides: overrides
+            )
+        } catch {
+            FileHandle.standardError.write(Data("kafka-chat-producer: configuration error: \(error)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        if self.printConfig {
+            print(ConfigurationLoader.render(configuration), terminator: "")
+            return
+        }
+
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "kafka-chat-producer")
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(configuration: configuration, logger: logger)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        try await daemon.run()
+    }
+}

@@ -1,0 +1,71 @@
+import Ingest
+import Logging
+
+/// Every configuration key the daemon knows, in the order the documented config file lists them.
+public enum ConfigurationKeys {
+    /// Keys starting with this prefix are librdkafka properties, passed through verbatim.
+    public static let librdkafkaPrefix = "librdkafka."
+
+    public static var all: [ConfigurationKey] {
+        [
+        .string("listen.host", \.listenHost, "Address the WebSocket/HTTP listener binds (ignored under socket activation)."),
+        .integer("listen.port", \.listenPort, 0...65535, "TCP port of the listener; 0 lets the kernel choose."),
+        .integer("listen.event_loops", \.eventLoops, 0...127, "Event loop threads; 0 = one per core."),
+
+        .integer("websocket.max_message_bytes", \.maxMessageBytes, 64...(16 << 20), "Largest text message after reassembly; bigger closes the connection with 1009."),
+        .integer("websocket.max_fragments", \.maxFragments, 1...65536, "Most frames one message may be split into; more closes with 1009."),
+        .integer("websocket.max_acks_in_flight", \.maxAcksInFlight, 1...(1 << 20), "Ack-mode messages a connection may have awaiting delivery before it stops reading."),
+        .seconds("websocket.close_timeout_seconds", \.closeTimeoutSeconds, 0...600, "How long a client may take to answer our close frame."),
+
+        .integer("buffer.ring_bytes", \.ringBytes, 4096...(1 << 30), "Capacity of each topic's ring (a power of two); reserved from the budget when the ring is created."),
+        .integer("buffer.budget_bytes", \.budgetBytes, 4096...(1 << 40), "Memory all topic rings together may use; a new chat beyond it gets HTTP 503."),
+        .seconds("buffer.idle_ring_seconds", \.idleRingSeconds, 0...86_400, "A ring with no connection, empty this long, is freed."),
+
+        ConfigurationKey(
+            name: "kafka.bootstrap_servers",
+            summary: "Kafka brokers, host:port[,host:port…]. Required unless --embedded-broker.",
+            render: { $0.bootstrapServers ?? "" }
+        ) { configuration, text throws(ConfigurationError) in
+            configuration.bootstrapServers = text.isEmpty ? nil : text
+        },
+        .string("kafka.acks", \.acks, allowed: ["all", "-1", "1", "0"], "Broker acknowledgement level; \"all\" is needed for no loss."),
+        .boolean("kafka.enable_idempotence", \.enableIdempotence, "Idempotent producer: retries never duplicate or reorder within a partition."),
+        .string("kafka.compression", \.compression, allowed: ["lz4", "zstd", "snappy", "gzip", "none"], "Batch compression codec."),
+        .integer("kafka.linger_ms", \.lingerMilliseconds, 0...900_000, "How long librdkafka waits to fill a batch."),
+        .integer("kafka.message_timeout_ms", \.messageTimeoutMilliseconds, 0...2_147_483_647, "Time a message may take to be delivered before it is failed (nacked)."),
+        .integer("kafka.queue_buffering_max_kbytes", \.queueBufferingMaxKilobytes, 1...2_147_483_647, "librdkafka's queue limit in KiB; beyond it the rings hold messages (backpressure)."),
+        .integer("kafka.queue_buffering_max_messages", \.queueBufferingMaxMessages, 1...2_147_483_647, "librdkafka's queue limit in messages."),
+        .string("kafka.client_id", \.clientID, "client.id shown to the brokers."),
+        ConfigurationKey(
+            name: "kafka.record_key",
+            summary: "Record key: none, sender (per-sender order) or chat (per-chat order).",
+            render: { $0.recordKey.rawValue }
+        ) { configuration, text throws(ConfigurationError) in
+            guard let policy = RecordKeyPolicy(rawValue: text) else {
+                throw ConfigurationError(key: "kafka.record_key", message: "\"\(text)\" is not one of none, sender, chat")
+            }
+            configuration.recordKey = policy
+        },
+
+        .seconds("shutdown.drain_timeout_seconds", \.drainTimeoutSeconds, 0...3600, "On SIGTERM: time to deliver what was accepted before the rest is failed and reported."),
+
+        .boolean("embedded_broker", \.embeddedBroker, "Start librdkafka's in-memory mock cluster and publish to it (trials only: messages are not kept)."),
+        .integer("embedded_broker.brokers", \.embeddedBrokerCount, 1...9, "Brokers in the embedded mock cluster."),
+
+        ConfigurationKey(
+            name: "log.level",
+            summary: "trace, debug, info, notice, warning, error or critical.",
+            render: { $0.logLevel.rawValue }
+        ) { configuration, text throws(ConfigurationError) in
+            guard let level = Logger.Level(rawValue: text.lowercased()) else {
+                throw ConfigurationError(key: "log.level", message: "\"\(text)\" is not a log level")
+            }
+            configuration.logLevel = level
+        },
+        ]
+    }
+
+    public static func key(named name: String) -> ConfigurationKey? {
+        self.all.first { $0.name == name }
+    }
+}

@@ -1,0 +1,93 @@
+import Gateway
+import Ingest
+import Kafka
+import Logging
+
+/// The daemon's whole configuration, with the defaults a lossless production daemon should run with.
+///
+/// Every field has a key in `ConfigurationKeys` (file, environment and `--set`), documented in
+/// `config/kafka-chat-producer.conf`; a test keeps that file and this table in step.
+public struct DaemonConfiguration: Sendable {
+    // listen
+    public var listenHost = "0.0.0.0"
+    public var listenPort = 8000
+    /// 0 = one event loop per core.
+    public var eventLoops = 0
+
+    // websocket
+    public var maxMessageBytes = 64 * 1024
+    public var maxFragments = 128
+    public var maxAcksInFlight = 4096
+    public var closeTimeoutSeconds = 2.0
+
+    // buffers
+    public var ringBytes = 1 << 20
+    public var budgetBytes = 256 << 20
+    public var idleRingSeconds = 60.0
+
+    // kafka
+    public var bootstrapServers: String?
+    public var acks = "all"
+    public var enableIdempotence = true
+    public var compression = "lz4"
+    public var lingerMilliseconds = 5
+    public var messageTimeoutMilliseconds = 300_000
+    public var queueBufferingMaxKilobytes = 65_536
+    public var queueBufferingMaxMessages = 100_000
+    public var clientID = "kafka-chat-producer"
+    public var recordKey = RecordKeyPolicy.none
+    /// Any librdkafka property, passed through verbatim after the typed ones (so it can override them).
+    public var librdkafka: [(String, String)] = []
+
+    // lifecycle
+    public var drainTimeoutSeconds = 30.0
+
+    // embedded broker (first runs and demos only)
+    public var embeddedBroker = false
+    public var embeddedBrokerCount = 1
+
+    public var logLevel = Logger.Level.info
+
+    public init() {}
+
+    /// The librdkafka properties: typed defaults, then passthrough.
+    public func kafkaConfiguration(bootstrapServers: String) -> KafkaConfiguration {
+        var configuration = KafkaConfiguration([
+            ("bootstrap.servers", bootstrapServers),
+            ("client.id", self.clientID),
+            ("acks", self.acks),
+            ("enable.idempotence", self.enableIdempotence ? "true" : "false"),
+            ("compression.type", self.compression),
+            ("linger.ms", String(self.lingerMilliseconds)),
+            ("message.timeout.ms", String(self.messageTimeoutMilliseconds)),
+            ("queue.buffering.max.kbytes", String(self.queueBufferingMaxKilobytes)),
+            ("queue.buffering.max.messages", String(self.queueBufferingMaxMessages)),
+        ])
+        for (name, value) in self.librdkafka { configuration.set(name, value) }
+        return configuration
+    }
+
+    var gateway: GatewayConfiguration {
+        GatewayConfiguration(
+            host: self.listenHost,
+            port: self.listenPort,
+            maxMessageBytes: self.maxMessageBytes,
+            maxFragments: self.maxFragments,
+            maxAcksInFlight: self.maxAcksInFlight,
+            keyPolicy: self.recordKey,
+            drainTimeout: .milliseconds(Int64(self.drainTimeoutSeconds * 1000)),
+            closeTimeout: .milliseconds(Int64(self.closeTimeoutSeconds * 1000))
+        )
+    }
+
+    var producer: ProducerThread.Configuration {
+        ProducerThread.Configuration(
+            keyPolicy: self.recordKey,
+            ring: RingRegistry.Configuration(
+                ringCapacityBytes: self.ringBytes,
+                budgetBytes: self.budgetBytes,
+                idleReclaimAfter: .milliseconds(Int64(self.idleRingSeconds * 1000))
+            )
+        )
+    }
+}

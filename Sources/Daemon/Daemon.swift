@@ -1,0 +1,117 @@
+import Gateway
+import Ingest
+import Kafka
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
+
+/// The whole daemon, wired: (embedded broker) → librdkafka producer → producer thread → gateway.
+///
+/// `run()` serves until SIGTERM/SIGINT (or `shutDown()`), then shuts down in order: the gateway drains
+/// (no new connections, no reads, rings drained, librdkafka flushed, acks sent, WebSockets closed with
+/// 1001), then the producer thread stops, then the event loops and the Kafka client go.
+public final class Daemon: Sendable {
+    public let configuration: DaemonConfiguration
+    public let counters: IngestCounters
+    /// Where the daemon publishes (the embedded broker's address when it runs one).
+    public let bootstrapServers: String
+    private let embeddedBroker: MockCluster?
+    private let producer: ProducerThread
+    private let gateway: GatewayServer
+    private let group: MultiThreadedEventLoopGroup
+    private let serviceGroup: ServiceGroup
+    private let logger: Logger
+
+    public init(
+        configuration: DaemonConfiguration,
+        logger: Logger,
+        handleSignals: Bool = true,
+        listeningSocket: NIOBSDSocket.Handle? = nil
+    ) throws {
+        self.configuration = configuration
+        self.logger = logger
+        if configuration.embeddedBroker {
+            let broker = try MockCluster(brokers: configuration.embeddedBrokerCount)
+            self.embeddedBroker = broker
+            self.bootstrapServers = broker.bootstrapServers
+            logger.warning(
+                "EMBEDDED BROKER: librdkafka's mock cluster, in this process's memory only — every message is lost when the daemon stops. Never use in production.",
+                metadata: ["bootstrap": "\(broker.bootstrapServers)", "see": "kcat -b \(broker.bootstrapServers) -C -t kafka.chat.global"]
+            )
+        } else {
+            self.embeddedBroker = nil
+            self.bootstrapServers = configuration.bootstrapServers!
+        }
+
+        let kafka = try KafkaProducer(
+            configuration: configuration.kafkaConfiguration(bootstrapServers: self.bootstrapServers),
+            logger: logger
+        )
+        self.counters = IngestCounters()
+        self.producer = ProducerThread(producer: kafka, configuration: configuration.producer, counters: self.counters, logger: logger)
+        let threads = configuration.eventLoops == 0 ? System.coreCount : configuration.eventLoops
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        self.gateway = GatewayServer(
+            configuration: configuration.gateway,
+            producer: self.producer,
+            group: self.group,
+            logger: logger,
+            listeningSocket: listeningSocket
+        )
+        self.serviceGroup = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: ProducerService(producer: self.producer)),
+                    .init(service: self.gateway),
+                ],
+                gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+                logger: logger
+            )
+        )
+    }
+
+    /// Serves until shut down; returns after the ordered shutdown finished.
+    public func run() async throws {
+        self.producer.start(receiver: self.gateway.deliveryReceiver)
+        self.logger.info(
+            "kafka-chat-producer starting",
+            metadata: ["bootstrap": "\(self.bootstrapServers)", "eventLoops": "\(self.configuration.eventLoops == 0 ? System.coreCount : self.configuration.eventLoops)"]
+        )
+        defer {
+            let final = self.counters.snapshot()
+            self.logger.notice(
+                "stopped",
+                metadata: [
+                    "received": "\(final.received)", "rejected": "\(final.rejected)", "accepted": "\(final.accepted)",
+                    "delivered": "\(final.delivered)", "failed": "\(final.failed)", "refusedAtShutdown": "\(final.refusedAtShutdown)",
+                ]
+            )
+        }
+        do {
+            try await self.serviceGroup.run()
+        } catch {
+            await self.producer.stop()
+            try? await self.group.shutdownGracefully()
+            throw error
+        }
+        try? await self.group.shutdownGracefully()
+    }
+
+    /// The listener's address once bound (port 0 resolved).
+    public func localAddress() async throws -> SocketAddress {
+        try await self.gateway.localAddress()
+    }
+
+    /// Starts the ordered graceful shutdown, as SIGTERM would.
+    public func shutDown() async {
+        await self.serviceGroup.triggerGracefulShutdown()
+    }
+
+    /// Open WebSocket connections.
+    public var activeConnections: Int { self.gateway.activeConnections }
+
+    /// Ring usage, for tests and status lines.
+    public var bufferUsage: RingRegistry.Usage { self.producer.registry.usage() }
+}

@@ -1,0 +1,65 @@
+import Ingest
+import Kafka
+import NIOCore
+
+/// The WebSocket connections of one event loop, by slot, so a delivery report can find its connection
+/// from the few bits of its `MessageTicket` — no dictionary, no lock: only this loop touches the table.
+final class LoopConnectionTable: @unchecked Sendable {
+    let route: Int
+    let eventLoop: any EventLoop
+    private var handlers: [WebSocketConnectionHandler?] = []
+    private var generations: [UInt32] = []
+    private var freeSlots: [Int] = []
+    private(set) var count = 0
+
+    init(route: Int, eventLoop: any EventLoop) {
+        self.route = route
+        self.eventLoop = eventLoop
+    }
+
+    func register(_ handler: WebSocketConnectionHandler) -> (slot: Int, generation: UInt32) {
+        self.eventLoop.preconditionInEventLoop()
+        self.count += 1
+        if let slot = self.freeSlots.popLast() {
+            self.handlers[slot] = handler
+            return (slot, self.generations[slot])
+        }
+        precondition(self.handlers.count < MessageTicket.maxSlots, "too many connections on one event loop")
+        self.handlers.append(handler)
+        self.generations.append(0)
+        return (self.handlers.count - 1, 0)
+    }
+
+    func unregister(slot: Int) {
+        self.eventLoop.preconditionInEventLoop()
+        self.handlers[slot] = nil
+        // A new generation makes late reports for the old connection miss the new one.
+        self.generations[slot] = (self.generations[slot] &+ 1) & MessageTicket.generationMask
+        self.freeSlots.append(slot)
+        self.count -= 1
+    }
+
+    /// Routes a batch of delivery reports to their connections; each connection flushes once.
+    func deliver(_ reports: [DeliveryReport]) {
+        self.eventLoop.preconditionInEventLoop()
+        var touched: [WebSocketConnectionHandler] = []
+        for report in reports {
+            let ticket = MessageTicket(rawValue: report.opaque)
+            guard ticket.slot < self.handlers.count,
+                self.generations[ticket.slot] == ticket.generation,
+                let handler = self.handlers[ticket.slot]
+            else {
+                continue  // the connection is gone; the outcome is still counted by the producer thread
+            }
+            if handler.acknowledge(report, sequence: ticket.sequence) {
+                touched.append(handler)
+            }
+        }
+        for handler in touched { handler.flushAcknowledgements() }
+    }
+
+    func forEach(_ body: (WebSocketConnectionHandler) -> Void) {
+        self.eventLoop.preconditionInEventLoop()
+        for case let handler? in self.handlers { body(handler) }
+    }
+}

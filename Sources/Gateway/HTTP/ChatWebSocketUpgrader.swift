@@ -1,0 +1,90 @@
+import Ingest
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+
+/// The WebSocket upgrade for the chat endpoints.
+///
+/// NIOWebSocket's upgrader does the handshake arithmetic (`Sec-WebSocket-Accept`), but it would install
+/// NIOWebSocket's frame decoder, which boxes every frame into `NIOAny` (one allocation per message).
+/// This upgrader delegates the response to it and installs our own connection handler instead, which
+/// parses frames straight from the socket's `ByteBuffer`s.
+final class ChatWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Sendable {
+    let supportedProtocol = "websocket"
+    let requiredUpgradeHeaders: [String] = []
+
+    private let handshake: NIOWebSocketServerUpgrader
+    private let session: HandshakeSession
+    private let gateway: GatewayContext
+
+    init(session: HandshakeSession, gateway: GatewayContext) {
+        self.session = session
+        self.gateway = gateway
+        self.handshake = NIOWebSocketServerUpgrader(
+            maxFrameSize: 1 << 14,
+            automaticErrorHandling: false,
+            shouldUpgrade: { [session, gateway] channel, head in
+                channel.eventLoop.makeSucceededFuture(Self.decide(head, session: session, gateway: gateway))
+            },
+            upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() }
+        )
+    }
+
+    /// nil refuses the upgrade; the request then reaches `HTTPRequestHandler`, which answers with
+    /// `session.rejection` (or its own classification).
+    private static func decide(_ head: HTTPRequestHead, session: HandshakeSession, gateway: GatewayContext) -> HTTPHeaders? {
+        switch HandshakeClassifier.classify(head) {
+        case .failure(let rejection):
+            session.rejection = rejection
+            return nil
+        case .success(.health):
+            return nil
+        case .success(.webSocket(let target)):
+            if let refusal = gateway.admissionRefusal() {
+                session.rejection = refusal
+                return nil
+            }
+            do {
+                let buffer = try gateway.producer.registry.attach(to: target.topic)
+                session.accepted = (target, buffer)
+                return HTTPHeaders()
+            } catch {
+                session.rejection = HTTPRejection(
+                    status: .serviceUnavailable,
+                    code: "overloaded",
+                    message: error.description,
+                    headers: [("Retry-After", "5")]
+                )
+                return nil
+            }
+        }
+    }
+
+    func buildUpgradeResponse(
+        channel: any Channel,
+        upgradeRequest: HTTPRequestHead,
+        initialResponseHeaders: HTTPHeaders
+    ) -> EventLoopFuture<HTTPHeaders> {
+        self.handshake.buildUpgradeResponse(
+            channel: channel,
+            upgradeRequest: upgradeRequest,
+            initialResponseHeaders: initialResponseHeaders
+        )
+    }
+
+    func upgrade(context: ChannelHandlerContext, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<Void> {
+        guard let accepted = self.session.accepted else {
+            return context.eventLoop.makeFailedFuture(NIOWebSocketUpgradeError.unsupportedWebSocketTarget)
+        }
+        self.session.accepted = nil
+        let handler = WebSocketConnectionHandler(
+            target: accepted.target,
+            buffer: accepted.buffer,
+            gateway: self.gateway,
+            eventLoop: context.eventLoop
+        )
+        return context.eventLoop.makeCompletedFuture {
+            try context.pipeline.syncOperations.addHandler(handler)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+
+/// Answers every request that was not upgraded: `/health`, and clear errors for everything else
+/// (404 for unknown paths, 400/426 for bad handshakes, 503 when no buffer can be had).
+final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let session: HandshakeSession
+    private let gateway: GatewayContext
+    private var pendingHead: HTTPRequestHead?
+
+    init(session: HandshakeSession, gateway: GatewayContext) {
+        self.session = session
+        self.gateway = gateway
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            self.pendingHead = head
+        case .body:
+            break
+        case .end:
+            guard let head = self.pendingHead else { return }
+            self.pendingHead = nil
+            self.respond(to: head, context: context)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A refused upgrade surfaces here before the request itself arrives; the request gets the answer.
+        if error is NIOWebSocketUpgradeError { return }
+        context.close(promise: nil)
+    }
+
+    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let rejection = self.session.rejection
+        self.session.rejection = nil
+        switch rejection.map({ .failure($0) }) ?? HandshakeClassifier.classify(head) {
+        case .success(.health):
+            let body = self.gateway.healthJSON()
+            self.write(status: .ok, headers: [], body: body, head: head, keepAlive: head.isKeepAlive, context: context)
+        case .success(.webSocket):
+            let rejection = HTTPRejection(status: .badRequest, code: "bad_handshake", message: "WebSocket handshake could not be completed")
+            self.write(rejection, head: head, context: context)
+        case .failure(let rejection):
+            self.write(rejection, head: head, context: context)
+        }
+    }
+
+    private func write(_ rejection: HTTPRejection, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        var body = ByteBuffer()
+        body.writeString("{\"error\":{\"code\":")
+        JSONText.writeString(rejection.code, into: &body)
+        body.writeString(",\"message\":")
+        JSONText.writeString(rejection.message, into: &body)
+        body.writeString("}}")
+        // A refused handshake ends the connection: a WebSocket client would not reuse it anyway.
+        self.write(status: rejection.status, headers: rejection.headers, body: body, head: head, keepAlive: false, context: context)
+    }
+
+    private func write(
+        status: HTTPResponseStatus,
+        headers extra: [(String, String)],
+        body: ByteBuffer,
+        head: HTTPRequestHead,
+        keepAlive: Bool,
+        context: ChannelHandlerContext
+    ) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(body.readableBytes))
+        headers.add(name: "Cache-Control", value: "no-store")
+        for (name, value) in extra { headers.add(name: name, value: value) }
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        if head.method != .HEAD {
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        let done = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            done.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+import Ingest
+import NIOCore
+
+/// Per-channel memory of what the upgrader decided, shared with the plain HTTP handler.
+///
+/// The ring is attached in `shouldUpgrade`, before the 101 is sent, so that a full buffer budget can still
+/// be answered with a 503; the connection handler then takes it over. Loop-bound: only touched on the
+/// channel's event loop.
+final class HandshakeSession: @unchecked Sendable {
+    /// Set when the upgrader refused: the HTTP handler answers with it.
+    var rejection: HTTPRejection?
+    /// Set when the upgrade will go ahead: the target and its attached ring.
+    var accepted: (target: WebSocketTarget, buffer: TopicBuffer)?
+}

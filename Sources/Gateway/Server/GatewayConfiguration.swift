@@ -1,0 +1,41 @@
+import Ingest
+
+/// Everything the WebSocket/HTTP front needs to know; filled from the daemon's configuration.
+public struct GatewayConfiguration: Sendable {
+    /// Address to bind; ignored when a listening socket is handed in.
+    public var host: String
+    /// 0 lets the kernel choose (tests read the bound port back).
+    public var port: Int
+    /// Largest text message accepted, after reassembly (bigger → close 1009).
+    public var maxMessageBytes: Int
+    /// Most fragments one message may arrive in (more → close 1009).
+    public var maxFragments: Int
+    /// Ack-mode messages one connection may have awaiting their delivery report before it stops reading.
+    public var maxAcksInFlight: Int
+    /// How record keys are chosen (the connection marks sender names that need unescaping).
+    public var keyPolicy: RecordKeyPolicy
+    /// Time a shutdown may take to drain rings and flush librdkafka.
+    public var drainTimeout: Duration
+    /// Time clients get to answer our close frame before the socket is closed anyway.
+    public var closeTimeout: Duration
+
+    public init(
+        host: String = "0.0.0.0",
+        port: Int = 8000,
+        maxMessageBytes: Int = 64 * 1024,
+        maxFragments: Int = 128,
+        maxAcksInFlight: Int = 4096,
+        keyPolicy: RecordKeyPolicy = .none,
+        drainTimeout: Duration = .seconds(30),
+        closeTimeout: Duration = .seconds(2)
+    ) {
+        self.host = host
+        self.port = port
+        self.maxMessageBytes = maxMessageBytes
+        self.maxFragments = maxFragments
+        self.maxAcksInFlight = maxAcksInFlight
+        self.keyPolicy = keyPolicy
+        self.drainTimeout = drainTimeout
+        self.closeTimeout = closeTimeout
+    }
+}

@@ -1,0 +1,66 @@
+import Atomics
+import Ingest
+import Kafka
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// State shared by every connection of the gateway: configuration, the producer thread, one connection
+/// table per event loop. It receives delivery reports and hands each batch to the loop that owns it.
+final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
+    let configuration: GatewayConfiguration
+    let producer: ProducerThread
+    let logger: Logger
+    let tables: [LoopConnectionTable]
+    private let routes: [ObjectIdentifier: Int]
+    /// Set when a graceful shutdown starts: new handshakes get 503.
+    let draining = ManagedAtomic<Bool>(false)
+    let activeConnections = ManagedAtomic<Int>(0)
+    let openedConnections = ManagedAtomic<Int>(0)
+
+    var counters: IngestCounters { self.producer.counters }
+
+    init(configuration: GatewayConfiguration, producer: ProducerThread, eventLoops: [any EventLoop], logger: Logger) {
+        precondition(eventLoops.count <= MessageTicket.maxRoutes, "at most \(MessageTicket.maxRoutes) event loops")
+        self.configuration = configuration
+        self.producer = producer
+        self.logger = logger
+        self.tables = eventLoops.enumerated().map { LoopConnectionTable(route: $0.offset, eventLoop: $0.element) }
+        self.routes = Dictionary(uniqueKeysWithValues: eventLoops.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
+    }
+
+    func table(for eventLoop: any EventLoop) -> LoopConnectionTable {
+        self.tables[self.routes[ObjectIdentifier(eventLoop)]!]
+    }
+
+    func deliver(_ reports: [DeliveryReport], route: Int) {
+        let table = self.tables[route]
+        table.eventLoop.execute { table.deliver(reports) }
+    }
+
+    /// Why a new WebSocket must be turned away right now, if it must.
+    func admissionRefusal() -> HTTPRejection? {
+        if self.draining.load(ordering: .relaxed) {
+            return HTTPRejection(
+                status: .serviceUnavailable,
+                code: "shutting_down",
+                message: "the server is shutting down; reconnect to another instance",
+                headers: [("Retry-After", "5")]
+            )
+        }
+        return nil
+    }
+
+    func healthJSON() -> ByteBuffer {
+        var body = ByteBuffer()
+        let usage = self.producer.registry.usage()
+        body.writeString("{\"status\":\"ok\",\"draining\":\(self.draining.load(ordering: .relaxed)),\"connections\":")
+        JSONText.writeInteger(self.activeConnections.load(ordering: .relaxed), into: &body)
+        body.writeString(",\"topics\":")
+        JSONText.writeInteger(usage.topics, into: &body)
+        body.writeString(",\"bufferedBytes\":")
+        JSONText.writeInteger(usage.usedBytes, into: &body)
+        body.writeString("}")
+        return body
+    }
+}

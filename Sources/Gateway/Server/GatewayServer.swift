@@ -1,0 +1,167 @@
+import Atomics
+import Ingest
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// The WebSocket/HTTP listener as a service: binds, serves, and on graceful shutdown runs the ordered
+/// drain — stop accepting, stop reading, push what was read, drain rings and flush librdkafka, send the
+/// last acks, close every WebSocket with 1001.
+public final class GatewayServer: Service, @unchecked Sendable {
+    private let context: GatewayContext
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let listeningSocket: NIOBSDSocket.Handle?
+    private let bound: EventLoopPromise<SocketAddress>
+
+    /// - Parameter listeningSocket: an already listening socket (systemd socket activation) to serve on
+    ///   instead of binding `configuration.host:port`.
+    public init(
+        configuration: GatewayConfiguration,
+        producer: ProducerThread,
+        group: MultiThreadedEventLoopGroup,
+        logger: Logger,
+        listeningSocket: NIOBSDSocket.Handle? = nil
+    ) {
+        let loops = Array(group.makeIterator())
+        self.context = GatewayContext(configuration: configuration, producer: producer, eventLoops: loops, logger: logger)
+        self.group = group
+        self.logger = logger
+        self.listeningSocket = listeningSocket
+        self.bound = loops[0].makePromise(of: SocketAddress.self)
+    }
+
+    /// Where delivery reports for ack-mode connections go; pass to `ProducerThread.start(receiver:)`.
+    public var deliveryReceiver: any DeliveryReceiver { self.context }
+
+    /// The address actually bound (port 0 resolved), once listening.
+    public func localAddress() async throws -> SocketAddress {
+        try await self.bound.futureResult.get()
+    }
+
+    /// Connections currently open, for status and health.
+    public var activeConnections: Int { self.context.activeConnections.load(ordering: .relaxed) }
+
+    public func run() async throws {
+        let channel: any Channel
+        do {
+            channel = try await self.bind()
+        } catch {
+            self.bound.fail(error)
+            throw error
+        }
+        let address = channel.localAddress!
+        self.bound.succeed(address)
+        self.logger.info("listening", metadata: ["address": "\(address)"])
+
+        // Wait for a graceful shutdown (SIGTERM/SIGINT) or cancellation.
+        try? await gracefulShutdown()
+        await self.shutDown(listener: channel)
+    }
+
+    private func bind() async throws -> any Channel {
+        let context = self.context
+        let bootstrap = ServerBootstrap(group: self.group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            // Small first reads keep idle connections cheap; the allocator grows under load.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 256, initial: 2048, maximum: 65536))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.configure(channel, context: context)
+                }
+            }
+        if let socket = self.listeningSocket {
+            return try await bootstrap.withBoundSocket(socket).get()
+        }
+        return try await bootstrap.bind(host: self.context.configuration.host, port: self.context.configuration.port).get()
+    }
+
+    private static func configure(_ channel: any Channel, context: GatewayContext) throws {
+        let session = HandshakeSession()
+        let httpHandler = HTTPRequestHandler(session: session, gateway: context)
+        let upgrader = ChatWebSocketUpgrader(session: session, gateway: context)
+        let boundHTTPHandler = NIOLoopBound(httpHandler, eventLoop: channel.eventLoop)
+        let sync = channel.pipeline.syncOperations
+        try sync.configureHTTPServerPipeline(
+            withServerUpgrade: (
+                upgraders: [upgrader],
+                completionHandler: { upgradeContext in
+                    // The HTTP handler must leave before the WebSocket handler sees raw bytes.
+                    upgradeContext.pipeline.syncOperations.removeHandler(boundHTTPHandler.value, promise: nil)
+                }
+            ),
+            withErrorHandling: true
+        )
+        try sync.addHandler(httpHandler)
+        // A ring attached for an upgrade that never completed must be released.
+        channel.closeFuture.whenComplete { _ in
+            channel.eventLoop.execute {
+                if let accepted = session.accepted {
+                    session.accepted = nil
+                    context.producer.registry.detach(accepted.buffer)
+                }
+            }
+        }
+    }
+
+    // MARK: ordered shutdown
+
+    private func shutDown(listener: any Channel) async {
+        let started = ContinuousClock.now
+        let deadline = started + self.context.configuration.drainTimeout
+        self.context.draining.store(true, ordering: .relaxed)
+        self.logger.notice("draining: no new connections, no further reads")
+        try? await listener.close()
+
+        await self.onEveryLoop { $0.beginDraining() }
+
+        // Messages already read but waiting for ring space get pushed as the producer frees space.
+        while await self.countOnEveryLoop({ $0.hasBlockedInput }) > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let refused = await self.countOnEveryLoop { $0.hasBlockedInput }
+        if refused > 0 {
+            self.logger.error("shutdown deadline: refusing messages that were read but never fit a ring", metadata: ["connections": "\(refused)"])
+            await self.onEveryLoop { $0.refuseBlockedInput() }
+        }
+
+        let summary = await self.context.producer.drain(deadline: deadline)
+        let counters = self.context.counters.snapshot()
+        if summary.completedInTime {
+            self.logger.notice("drained: every accepted message was delivered or reported", metadata: ["delivered": "\(counters.delivered)", "failed": "\(counters.failed)"])
+        } else {
+            self.logger.error("drain deadline passed: remaining messages failed and were reported", metadata: ["failedAtDeadline": "\(summary.failedAtDeadline)"])
+        }
+
+        // Acks were handed to the loops before `drain` returned, so they are written before the close frames.
+        await self.onEveryLoop { $0.closeForShutdown() }
+        let closeDeadline = ContinuousClock.now + self.context.configuration.closeTimeout + .milliseconds(500)
+        while self.context.activeConnections.load(ordering: .relaxed) > 0 && ContinuousClock.now < closeDeadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        self.logger.notice("gateway stopped", metadata: ["seconds": "\(ContinuousClock.now - started)"])
+    }
+
+    private func onEveryLoop(_ body: @escaping @Sendable (WebSocketConnectionHandler) -> Void) async {
+        for table in self.context.tables {
+            try? await table.eventLoop.submit { table.forEach(body) }.get()
+        }
+    }
+
+    private func countOnEveryLoop(_ predicate: @escaping @Sendable (WebSocketConnectionHandler) -> Bool) async -> Int {
+        var total = 0
+        for table in self.context.tables {
+            total += (try? await table.eventLoop.submit { () -> Int in
+                var count = 0
+                table.forEach { if predicate($0) { count += 1 } }
+                return count
+            }.get()) ?? 0
+        }
+        return total
+    }
+}

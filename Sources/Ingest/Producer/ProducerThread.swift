@@ -1,0 +1,301 @@
+import Atomics
+import Kafka
+import Logging
+import NIOConcurrencyHelpers
+
+/// The one thread that moves messages from topic rings into librdkafka and brings delivery reports back.
+///
+/// It sleeps on a single fd (`Doorbell`) that event loops ring when they give it work while it sleeps and
+/// that librdkafka writes to when reports are waiting — no poll interval anywhere on the message path.
+/// `RD_KAFKA_RESP_ERR__QUEUE_FULL` leaves the message in its ring and the thread waits for reports to
+/// free librdkafka's queue: backpressure, never a drop.
+public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var keyPolicy: RecordKeyPolicy
+        public var ring: RingRegistry.Configuration
+        /// Records taken from one ring before moving on to the next, so one busy chat cannot starve others.
+        public var recordsPerTurn: Int = 4096
+
+        public init(keyPolicy: RecordKeyPolicy, ring: RingRegistry.Configuration) {
+            self.keyPolicy = keyPolicy
+            self.ring = ring
+        }
+    }
+
+    /// What a drain achieved.
+    public struct DrainSummary: Sendable, Equatable {
+        /// True when everything was delivered or reported before the deadline.
+        public var completedInTime: Bool
+        /// Messages failed because the deadline passed (still in a ring, queued or in flight).
+        public var failedAtDeadline: Int
+    }
+
+    private struct Control {
+        var stopRequested = false
+        var drainDeadline: ContinuousClock.Instant?
+        var drainWaiter: CheckedContinuation<DrainSummary, Never>?
+        var stopWaiter: CheckedContinuation<Void, Never>?
+        var running = false
+    }
+
+    public let producer: KafkaProducer
+    public let counters: IngestCounters
+    public private(set) var registry: RingRegistry!
+    private let configuration: Configuration
+    private let logger: Logger
+    private let doorbell = Doorbell()
+    private let ready = ReadyTopicQueue()
+    private let sleeping = ManagedAtomic<Bool>(false)
+    private let control = NIOLockedValueBox(Control())
+    private let lastProgress = ManagedAtomic<UInt64>(0)
+    private weak var receiver: (any DeliveryReceiver)?
+
+    // Producer-thread-only state.
+    private var ackBatches: [[DeliveryReport]] = Array(repeating: [], count: MessageTicket.maxRoutes)
+    private var failuresByError: [Int32: (error: KafkaError, count: Int)] = [:]
+
+    public init(producer: KafkaProducer, configuration: Configuration, counters: IngestCounters, logger: Logger) {
+        self.producer = producer
+        self.configuration = configuration
+        self.counters = counters
+        self.logger = logger
+        self.registry = RingRegistry(
+            configuration: configuration.ring,
+            scheduler: self,
+            makeTopicHandle: { [producer] name in try producer.topic(name) }
+        )
+    }
+
+    /// Starts the thread; acknowledgements go to `receiver`.
+    public func start(receiver: (any DeliveryReceiver)?) {
+        self.receiver = receiver
+        self.control.withLockedValue { $0.running = true }
+        self.producer.notifyEvents(on: self.doorbell.fileDescriptor)
+        DedicatedThread.spawn(name: "kcp-producer") { [self] in self.run() }
+    }
+
+    // MARK: called from event loops
+
+    func schedule(_ buffer: TopicBuffer) {
+        self.ready.push(buffer)
+        // Pairs with `sleepUnlessWork`: if the thread stored `sleeping = true` before our push, we see it here.
+        if self.sleeping.load(ordering: .sequentiallyConsistent) {
+            self.doorbell.ring()
+        }
+    }
+
+    // MARK: lifecycle
+
+    /// Produces everything already in the rings and waits for every delivery report, failing what is left
+    /// at `deadline` (reported like any failed delivery: nacked to ack-mode clients, logged and counted).
+    public func drain(deadline: ContinuousClock.Instant) async -> DrainSummary {
+        await withCheckedContinuation { continuation in
+            self.control.withLockedValue {
+                $0.drainDeadline = deadline
+                $0.drainWaiter = continuation
+            }
+            self.doorbell.ring()
+        }
+    }
+
+    /// Ends the thread after the current turn; returns once it has exited.
+    public func stop() async {
+        await withCheckedContinuation { continuation in
+            let running = self.control.withLockedValue { control -> Bool in
+                control.stopRequested = true
+                if control.running { control.stopWaiter = continuation }
+                return control.running
+            }
+            if running { self.doorbell.ring() } else { continuation.resume() }
+        }
+    }
+
+    /// Monotonic nanoseconds of the last turn of the loop; the watchdog checks it is recent.
+    public var lastProgressNanoseconds: UInt64 { self.lastProgress.load(ordering: .relaxed) }
+
+    // MARK: the thread
+
+    private func run() {
+        var pending: [TopicBuffer] = []
+        var next: [TopicBuffer] = []
+        var lastSweep = ContinuousClock.now
+        while true {
+            self.doorbell.reset()
+            self.lastProgress.store(MonotonicClock.nanoseconds(), ordering: .relaxed)
+            let (stop, deadline) = self.control.withLockedValue { ($0.stopRequested, $0.drainDeadline) }
+            if stop { break }
+
+            self.serveReports()
+            self.ready.takeAll(into: &pending)
+            var blocked = false
+            next.removeAll(keepingCapacity: true)
+            for buffer in pending {
+                switch self.produceRecords(from: buffer) {
+                case .queueFull:
+                    blocked = true
+                    next.append(buffer)
+                case .more:
+                    next.append(buffer)
+                case .empty:
+                    self.finishTurn(buffer, requeue: &next)
+                }
+            }
+            swap(&pending, &next)
+            self.serveReports()
+
+            if let deadline {
+                if pending.isEmpty && self.ready.isEmpty && self.producer.outstandingCount == 0 {
+                    self.completeDrain(failed: 0)
+                } else if ContinuousClock.now >= deadline {
+                    let failed = self.failEverything(&pending)
+                    self.completeDrain(failed: failed)
+                }
+            }
+
+            let now = ContinuousClock.now
+            if now - lastSweep >= .seconds(1) {
+                lastSweep = now
+                self.registry.reclaimIdle()
+            }
+
+            if pending.isEmpty || blocked {
+                // Blocked on a full librdkafka queue: a delivery report will ring the bell.
+                self.sleepUnlessWork(timeoutMilliseconds: deadline == nil ? 1000 : 50)
+            }
+        }
+        self.ready.takeAll(into: &pending)
+        if !pending.isEmpty || self.producer.outstandingCount > 0 {
+            self.logger.error("producer thread stopped with undelivered messages", metadata: ["outstanding": "\(self.producer.outstandingCount)"])
+        }
+        let waiter = self.control.withLockedValue { control -> CheckedContinuation<Void, Never>? in
+            control.running = false
+            defer { control.stopWaiter = nil }
+            return control.stopWaiter
+        }
+        waiter?.resume()
+    }
+
+    private enum TurnOutcome { case empty, more, queueFull }
+
+    /// Hands up to `recordsPerTurn` records of one ring to librdkafka.
+    private func produceRecords(from buffer: TopicBuffer) -> TurnOutcome {
+        var queueFull = false
+        let producer = self.producer
+        let policy = self.configuration.keyPolicy
+        let consumed = buffer.ring.drain(maxRecords: self.configuration.recordsPerTurn) { record in
+            let error = buffer.withKey(for: record, policy: policy) { key in
+                producer.produce(buffer.kafkaTopic, payload: record.payload, key: key, opaque: record.opaque)
+            }
+            guard let error else { return true }
+            if error == .queueFull {
+                queueFull = true
+                return false
+            }
+            // Refused outright (e.g. larger than message.max.bytes): reported like a failed delivery.
+            self.handle(DeliveryReport(opaque: record.opaque, partition: -1, offset: -1, error: error, payloadBytes: record.payload.count))
+            return true
+        }
+        if consumed > 0 {
+            IngestCounters.add(self.counters.produced, consumed)
+            buffer.wakeWaiters()
+        }
+        if queueFull { return .queueFull }
+        return consumed == self.configuration.recordsPerTurn ? .more : .empty
+    }
+
+    /// Leaves a drained ring unscheduled, unless a record arrived meanwhile.
+    private func finishTurn(_ buffer: TopicBuffer, requeue: inout [TopicBuffer]) {
+        buffer.scheduled.store(false, ordering: .sequentiallyConsistent)
+        // Pairs with the fence in `TopicBuffer.push`.
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if !buffer.ring.isEmpty,
+            buffer.scheduled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        {
+            requeue.append(buffer)
+        }
+    }
+
+    private func sleepUnlessWork(timeoutMilliseconds: Int32) {
+        self.sleeping.store(true, ordering: .sequentiallyConsistent)
+        if self.ready.isEmpty {
+            self.doorbell.wait(timeoutMilliseconds: timeoutMilliseconds)
+        }
+        self.sleeping.store(false, ordering: .sequentiallyConsistent)
+    }
+
+    // MARK: delivery reports
+
+    private func serveReports() {
+        self.producer.serveEvents { report in self.handle(report) }
+        self.flushAcks()
+    }
+
+    private func handle(_ report: DeliveryReport) {
+        if let error = report.error {
+            IngestCounters.add(self.counters.failed)
+            self.failuresByError[error.code, default: (error, 0)].count += 1
+        } else {
+            IngestCounters.add(self.counters.delivered)
+        }
+        let ticket = MessageTicket(rawValue: report.opaque)
+        if ticket.wantsAck {
+            self.ackBatches[ticket.route].append(report)
+        }
+    }
+
+    /// One hand-off per event loop with acks waiting, and one log line per kind of failure.
+    private func flushAcks() {
+        if !self.failuresByError.isEmpty {
+            for (_, entry) in self.failuresByError {
+                self.logger.warning(
+                    "messages could not be delivered to Kafka",
+                    metadata: ["count": "\(entry.count)", "error": "\(entry.error.name)", "detail": "\(entry.error.message)"]
+                )
+            }
+            self.failuresByError.removeAll(keepingCapacity: true)
+        }
+        guard let receiver = self.receiver else {
+            for route in self.ackBatches.indices where !self.ackBatches[route].isEmpty { self.ackBatches[route].removeAll() }
+            return
+        }
+        for route in self.ackBatches.indices where !self.ackBatches[route].isEmpty {
+            let batch = self.ackBatches[route]
+            self.ackBatches[route] = []
+            receiver.deliver(batch, route: route)
+        }
+    }
+
+    /// Deadline passed: fail what is still in rings, purge librdkafka, collect the purge reports.
+    private func failEverything(_ pending: inout [TopicBuffer]) -> Int {
+        var failed = 0
+        self.ready.takeAll(into: &pending)
+        for buffer in self.registry.allBuffers() {
+            failed += buffer.ring.drain(maxRecords: .max) { record in
+                self.handle(DeliveryReport(opaque: record.opaque, partition: -1, offset: -1, error: .purgedFromQueue, payloadBytes: record.payload.count))
+                return true
+            }
+            buffer.wakeWaiters()
+        }
+        var requeued: [TopicBuffer] = []
+        for buffer in pending { self.finishTurn(buffer, requeue: &requeued) }
+        pending.removeAll()
+        failed += self.producer.outstandingCount
+        self.producer.purgeAll()
+        let purgeDeadline = ContinuousClock.now + .seconds(2)
+        while self.producer.outstandingCount > 0 && ContinuousClock.now < purgeDeadline {
+            self.producer.serveEvents(timeoutMilliseconds: 50) { report in self.handle(report) }
+        }
+        self.flushAcks()
+        return failed
+    }
+
+    private func completeDrain(failed: Int) {
+        let waiter = self.control.withLockedValue { control -> CheckedContinuation<DrainSummary, Never>? in
+            control.drainDeadline = nil
+            defer { control.drainWaiter = nil }
+            return control.drainWaiter
+        }
+        waiter?.resume(returning: DrainSummary(completedInTime: failed == 0, failedAtDeadline: failed))
+    }
+}
+

@@ -1,0 +1,145 @@
+import Atomics
+import Kafka
+import NIOConcurrencyHelpers
+
+/// Finds or creates the `TopicBuffer` of a topic, enforces the global byte budget and reclaims idle rings.
+///
+/// The budget is charged with each ring's whole capacity when the ring is created, so the memory all rings
+/// can ever touch is bounded by the budget (a per-message budget counter would not bound that: a ring's
+/// pages stay resident once written). Rings with no connection that stayed empty for `idleReclaimAfter`
+/// are dropped, so millions of distinct chats over time do not leak. The lock is taken only when a
+/// connection attaches or detaches and by the producer thread's periodic sweep, never per message.
+public final class RingRegistry: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var ringCapacityBytes: Int
+        public var budgetBytes: Int
+        public var idleReclaimAfter: Duration
+
+        public init(ringCapacityBytes: Int, budgetBytes: Int, idleReclaimAfter: Duration) {
+            self.ringCapacityBytes = ringCapacityBytes
+            self.budgetBytes = budgetBytes
+            self.idleReclaimAfter = idleReclaimAfter
+        }
+    }
+
+    private struct State {
+        var buffers: [TopicName: TopicBuffer] = [:]
+        var reservedBytes = 0
+        var reclaimed = 0
+    }
+
+    public let configuration: Configuration
+    private let state = NIOLockedValueBox(State())
+    private let makeTopicHandle: @Sendable (String) throws -> KafkaTopicHandle
+    private unowned(unsafe) let scheduler: any ProducerScheduler
+
+    init(
+        configuration: Configuration,
+        scheduler: any ProducerScheduler,
+        makeTopicHandle: @escaping @Sendable (String) throws -> KafkaTopicHandle
+    ) {
+        self.configuration = configuration
+        self.scheduler = scheduler
+        self.makeTopicHandle = makeTopicHandle
+    }
+
+    /// Attaches one connection to `topic`'s buffer, creating it if needed.
+    public func attach(to topic: TopicName) throws(RingRegistryError) -> TopicBuffer {
+        let capacity = self.configuration.ringCapacityBytes
+        let result: Result<TopicBuffer, RingRegistryError> = self.state.withLockedValue { state in
+            if let buffer = state.buffers[topic] {
+                buffer.attachedConnections += 1
+                return .success(buffer)
+            }
+            if state.reservedBytes + capacity > self.configuration.budgetBytes {
+                // Make room from rings nobody uses before refusing.
+                Self.reclaim(&state, olderThan: nil)
+            }
+            guard state.reservedBytes + capacity <= self.configuration.budgetBytes else {
+                return .failure(.budgetExhausted(activeTopics: state.buffers.count, budgetBytes: self.configuration.budgetBytes))
+            }
+            let handle: KafkaTopicHandle
+            do {
+                handle = try self.makeTopicHandle(topic.value)
+            } catch {
+                return .failure(.kafka("\(error)"))
+            }
+            let buffer = TopicBuffer(topic: topic, capacityBytes: capacity, kafkaTopic: handle, scheduler: self.scheduler)
+            buffer.attachedConnections = 1
+            state.buffers[topic] = buffer
+            state.reservedBytes += capacity
+            return .success(buffer)
+        }
+        return try result.get()
+    }
+
+    /// The connection is gone; the ring becomes reclaimable once empty and idle.
+    public func detach(_ buffer: TopicBuffer) {
+        self.state.withLockedValue { _ in
+            buffer.attachedConnections -= 1
+            if buffer.attachedConnections == 0 { buffer.idleSince = .now }
+        }
+    }
+
+    /// Drops rings with no connection that have been empty and idle long enough. Returns how many.
+    @discardableResult
+    public func reclaimIdle() -> Int {
+        let cutoff = ContinuousClock.now - self.configuration.idleReclaimAfter
+        return self.state.withLockedValue { Self.reclaim(&$0, olderThan: cutoff) }
+    }
+
+    private static func reclaim(_ state: inout State, olderThan cutoff: ContinuousClock.Instant?) -> Int {
+        let idle = state.buffers.values.filter { buffer in
+            buffer.attachedConnections == 0
+                && buffer.ring.isEmpty
+                && !buffer.scheduled.load(ordering: .sequentiallyConsistent)
+                && cutoff.map { buffer.idleSince <= $0 } ?? true
+        }
+        for buffer in idle {
+            state.buffers[buffer.topic] = nil
+            state.reservedBytes -= buffer.ring.capacityBytes
+        }
+        state.reclaimed += idle.count
+        return idle.count
+    }
+
+    public struct Usage: Sendable, Equatable {
+        public var topics: Int
+        public var reservedBytes: Int
+        public var usedBytes: Int
+        public var reclaimedTopics: Int
+    }
+
+    /// Figures for health, logs and metrics.
+    public func usage() -> Usage {
+        self.state.withLockedValue { state in
+            Usage(
+                topics: state.buffers.count,
+                reservedBytes: state.reservedBytes,
+                usedBytes: state.buffers.values.reduce(0) { $0 + $1.ring.usedBytes },
+                reclaimedTopics: state.reclaimed
+            )
+        }
+    }
+
+    func allBuffers() -> [TopicBuffer] {
+        self.state.withLockedValue { Array($0.buffers.values) }
+    }
+}
+
+public enum RingRegistryError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Every byte of the buffer budget belongs to a ring in use.
+    case budgetExhausted(activeTopics: Int, budgetBytes: Int)
+    /// librdkafka refused the topic.
+    case kafka(String)
+
+    public var description: String {
+        switch self {
+        case .budgetExhausted(let topics, let budget):
+            return "buffer budget of \(budget) bytes is taken by \(topics) active chats; try again later"
+        case .kafka(let message):
+            return "Kafka refused the topic: \(message)"
+        }
+    }
+}
+

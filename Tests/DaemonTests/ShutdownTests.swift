@@ -1,0 +1,86 @@
+import Atomics
+import Foundation
+import Kafka
+import Testing
+
+extension IntegrationTests {
+    @Suite("graceful shutdown of the real process")
+    struct Shutdown {
+        @Test("SIGTERM under load: every accepted message is in Kafka and acked, exit 0, close 1001")
+        func sigtermUnderLoad() async throws {
+            let broker = try MockCluster(brokers: 1)
+            let process = try DaemonProcess(arguments: [
+                "--bootstrap-servers", broker.bootstrapServers, "--host", "127.0.0.1", "--port", "0",
+                "--set", "log.level=info", "--set", "shutdown.drain_timeout_seconds=20",
+            ])
+            let port = try #require(await process.listeningPort())
+
+            let acked = ManagedAtomic<Int>(0)
+            let nacked = ManagedAtomic<Int>(0)
+            let closedWith1001 = ManagedAtomic<Int>(0)
+            let clients = 8
+            let payload = String(repeating: "p", count: 80)
+            // Everyone connects first, so all clients are in when the signal comes.
+            let sockets = try await onThread {
+                try (0..<clients).map { client in
+                    try TestWebSocketClient.connect(port: port, path: "/send-message/global" + (client < 6 ? "?ack=1" : ""))
+                }
+            }
+            let work = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (client, socket) in sockets.enumerated() {
+                        group.addTask {
+                            _ = try? await onThread {
+                                var index = 0
+                                while true {
+                                    try socket.sendText(#"{"sender":"c\#(client)","text":"\#(index) \#(payload)","tag":"load"}"#)
+                                    index += 1
+                                }
+                            }
+                        }
+                        group.addTask {
+                            _ = try? await onThread {
+                                while true {
+                                    let frame = try socket.receiveFrame()
+                                    if frame.opcode == 8 {
+                                        if frame.closeCode == 1001 { closedWith1001.wrappingIncrement(ordering: .relaxed) }
+                                        try? socket.sendClose(code: 1000)
+                                        return
+                                    }
+                                    if frame.text.hasPrefix(#"{"ack""#) { acked.wrappingIncrement(ordering: .relaxed) }
+                                    if frame.text.hasPrefix(#"{"nack""#) { nacked.wrappingIncrement(ordering: .relaxed) }
+                                }
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            // Load for a while, then SIGTERM in the middle of it.
+            try await Task.sleep(for: .seconds(2))
+            #expect(acked.load(ordering: .relaxed) > 0)
+            process.signal(SIGTERM)
+            let status = await process.waitForExit(seconds: 40)
+            do {
+                try await work.value
+            } catch {
+                Issue.record("client error \(error); daemon log:\n\(process.log.suffix(3000))")
+            }
+            try await Task.sleep(for: .milliseconds(200))
+
+            #expect(status == 0, "\(process.log.suffix(2000))")
+            let accepted = try #require(process.finalCounter("accepted"), "\(process.log.suffix(2000))")
+            #expect(accepted > 0)
+            #expect(process.finalCounter("delivered") == accepted)
+            #expect(process.finalCounter("failed") == 0)
+            #expect(nacked.load(ordering: .relaxed) == 0)
+            #expect(closedWith1001.load(ordering: .relaxed) == clients)
+            let inKafka = try TopicReader(bootstrapServers: broker.bootstrapServers).recordCount(of: "kafka.chat.global")
+            #expect(inKafka == Int64(accepted))
+            // Ack-mode clients heard about every one of their messages: acked ≤ accepted, and the rest came
+            // from the two clients that did not ask for acks.
+            #expect(acked.load(ordering: .relaxed) > 0)
+            #expect(acked.load(ordering: .relaxed) <= accepted)
+        }
+    }
+}
