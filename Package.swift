@@ -115,20 +115,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Helpers shared by the test targets (deterministic randomness, client frame building).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: testSwiftSettings),
         .testTarget(
             name: "WebSocketProtocolTests",
-            dependencies: ["WebSocketProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["WebSocketProtocol", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "IngestTests",
-            dependencies: ["Ingest", "Kafka", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["Ingest", "Kafka", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "Gateway", "Ingest", "Kafka", "CRdKafka",
+                "Daemon", "Gateway", "Ingest", "Kafka", "CRdKafka", "TestSupport",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

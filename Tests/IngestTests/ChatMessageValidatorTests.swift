@@ -1,5 +1,6 @@
 import Ingest
 import Testing
+import TestSupport
 
 // MARK: - Helpers
 
@@ -519,21 +520,10 @@ struct JSONStringDecodingTests {
 
 // MARK: - Properties
 
-/// A small deterministic generator so that property failures can be reproduced.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Builds random valid messages, returning the bytes and the decoded field values.
 private struct MessageGenerator {
-    var random: SplitMix64
+    var random: SeededGenerator
 
     mutating func whitespace() -> String {
         let pieces = ["", "", "", " ", "\n", "\t", "\r\n", "  "]
@@ -778,7 +768,7 @@ private struct ReferenceJSON {
 struct ChatMessagePropertyTests {
     @Test("random valid messages validate, and their canonical record re-validates with the same tokens")
     func roundTrip() throws {
-        var generator = MessageGenerator(random: SplitMix64(state: 0xC0FF_EE00))
+        var generator = MessageGenerator(random: SeededGenerator(seed: 0xC0FF_EE00))
         for round in 0..<3000 {
             let generated = generator.message()
             let maskKey = round % 3 == 0 ? 0 : UInt32(truncatingIfNeeded: generator.random.next())
@@ -808,9 +798,9 @@ struct ChatMessagePropertyTests {
 
     @Test("random bytes never crash, mask keys never change the outcome, and invalid UTF-8 is always named")
     func randomBytes() throws {
-        var random = SplitMix64(state: 42)
+        var random = SeededGenerator(seed: 42)
         let alphabet = Array(#"{}[]":,\ -+.0123456789eEtruefalsnu"#.utf8) + [0x0A, 0x09, 0x01, 0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80, 0xED, 0xA0, 0xFF, 0xC0]
-        var generator = MessageGenerator(random: SplitMix64(state: 7))
+        var generator = MessageGenerator(random: SeededGenerator(seed: 7))
         var validJSONSeen = 0
         for round in 0..<20_000 {
             var bytes: [UInt8]

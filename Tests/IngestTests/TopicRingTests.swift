@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import Ingest
 
@@ -100,7 +101,7 @@ struct TopicRingTests {
 
     @Test func wrapsManyTimesWithEverySize() {
         let ring = TopicRing(capacityBytes: 4096)
-        var random = SplitMix64(seed: 1)
+        var random = SeededGenerator(seed: 1)
         var sizes = Array(1...ring.maxPayloadBytes)
         sizes += sizes.reversed()
         sizes += (0..<4000).map { _ in Int(random.next() % UInt64(ring.maxPayloadBytes + 1)) }
@@ -248,7 +249,7 @@ struct TopicRingTests {
             RingHeader.padding,
             .max,
         ]
-        var random = SplitMix64(seed: 2)
+        var random = SeededGenerator(seed: 2)
         // Model of the arena: which 8-byte words last held forged payload, to prove the test lands headers there.
         var forgedWord = [Bool](repeating: false, count: 4096 / 8)
         var tailOffset = 0
@@ -416,7 +417,7 @@ private func drainAll(_ ring: TopicRing) -> [Sent] {
 
 /// `count` pseudo-random bytes, a word at a time (debug builds are slow per byte).
 private func pattern(count: Int, seed: UInt64) -> [UInt8] {
-    var random = SplitMix64(seed: seed)
+    var random = SeededGenerator(seed: seed)
     var bytes = [UInt8](repeating: 0, count: count)
     bytes.withUnsafeMutableBytes { buffer in
         var offset = 0
@@ -430,23 +431,11 @@ private func pattern(count: Int, seed: UInt64) -> [UInt8] {
     return bytes
 }
 
-/// Deterministic 64-bit generator (SplitMix64), so failures reproduce.
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 // Stress payload: [producer: UInt32][sequence: UInt64][pattern bytes derived from both and the index].
 
 private func stressSize(producer: Int, sequence: Int, max: Int) -> Int {
-    var random = SplitMix64(seed: UInt64(producer) << 32 | UInt64(sequence))
+    var random = SeededGenerator(seed: UInt64(producer) << 32 | UInt64(sequence))
     let value = random.next()
     // Mostly chat-sized, now and then up to the ring's limit to force padding and long waits.
     return sequence % 1024 == 7 ? 12 + Int(value % UInt64(max - 11)) : 12 + Int(value % 200)

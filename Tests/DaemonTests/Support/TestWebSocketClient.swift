@@ -1,3 +1,4 @@
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -125,32 +126,8 @@ final class TestWebSocketClient: @unchecked Sendable {
     // MARK: frames
 
     /// Builds one client frame. `mask` nil sends it unmasked (a protocol violation).
-    static func frame(
-        opcode: UInt8,
-        payload: [UInt8],
-        fin: Bool = true,
-        rsv: UInt8 = 0,
-        mask: [UInt8]? = [0x12, 0x34, 0x56, 0x78]
-    ) -> [UInt8] {
-        var bytes: [UInt8] = [(fin ? 0x80 : 0) | (rsv << 4) | opcode]
-        let maskBit: UInt8 = mask == nil ? 0 : 0x80
-        if payload.count < 126 {
-            bytes.append(maskBit | UInt8(payload.count))
-        } else if payload.count <= 0xFFFF {
-            bytes.append(maskBit | 126)
-            bytes.append(UInt8(payload.count >> 8))
-            bytes.append(UInt8(payload.count & 0xFF))
-        } else {
-            bytes.append(maskBit | 127)
-            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8((payload.count >> shift) & 0xFF)) }
-        }
-        if let mask {
-            bytes += mask
-            bytes += payload.enumerated().map { $0.element ^ mask[$0.offset & 3] }
-        } else {
-            bytes += payload
-        }
-        return bytes
+    static func frame(opcode: UInt8, payload: [UInt8], fin: Bool = true, rsv: UInt8 = 0, mask: [UInt8]? = ClientFrameEncoder.defaultMask) -> [UInt8] {
+        ClientFrameEncoder.frame(opcode: opcode, payload, fin: fin, rsv: rsv, mask: mask)
     }
 
     func sendText(_ text: String) throws {

@@ -1,20 +1,20 @@
 /// Builds client-to-server frames as a browser would (masked), with knobs to break each rule on purpose.
-enum ClientFrameEncoder {
+public enum ClientFrameEncoder {
     /// How the payload length is written.
-    enum LengthForm {
+    public enum LengthForm: Sendable {
         case minimal
         case extended16
         case extended64
     }
 
-    static let defaultMask: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
+    public static let defaultMask: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
 
     /// The mask bytes in the module's convention: wire order loaded little-endian.
-    static func maskKey(_ mask: [UInt8]) -> UInt32 {
+    public static func maskKey(_ mask: [UInt8]) -> UInt32 {
         mask.enumerated().reduce(0) { $0 | UInt32($1.element) << (UInt32($1.offset) * 8) }
     }
 
-    static func frame(
+    public static func frame(
         opcode: UInt8,
         _ payload: [UInt8],
         fin: Bool = true,
@@ -52,27 +52,27 @@ enum ClientFrameEncoder {
         return out
     }
 
-    static func text(_ string: String, fin: Bool = true, mask: [UInt8] = defaultMask) -> [UInt8] {
+    public static func text(_ string: String, fin: Bool = true, mask: [UInt8] = defaultMask) -> [UInt8] {
         frame(opcode: 0x1, Array(string.utf8), fin: fin, mask: mask)
     }
 
-    static func binary(_ bytes: [UInt8], fin: Bool = true) -> [UInt8] {
+    public static func binary(_ bytes: [UInt8], fin: Bool = true) -> [UInt8] {
         frame(opcode: 0x2, bytes, fin: fin)
     }
 
-    static func continuation(_ bytes: [UInt8], fin: Bool) -> [UInt8] {
+    public static func continuation(_ bytes: [UInt8], fin: Bool) -> [UInt8] {
         frame(opcode: 0x0, bytes, fin: fin)
     }
 
-    static func ping(_ bytes: [UInt8]) -> [UInt8] {
+    public static func ping(_ bytes: [UInt8]) -> [UInt8] {
         frame(opcode: 0x9, bytes)
     }
 
-    static func pong(_ bytes: [UInt8] = []) -> [UInt8] {
+    public static func pong(_ bytes: [UInt8] = []) -> [UInt8] {
         frame(opcode: 0xA, bytes)
     }
 
-    static func close(code: UInt16?, reason: [UInt8] = []) -> [UInt8] {
+    public static func close(code: UInt16?, reason: [UInt8] = []) -> [UInt8] {
         guard let code else { return frame(opcode: 0x8, reason) }
         return frame(opcode: 0x8, [UInt8(code >> 8), UInt8(code & 0xFF)] + reason)
     }
