@@ -245,18 +245,19 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
             sequence: nextSequence
         )
         let tag = self.keyTag(message, payload)
-        var result = self.buffer.push(payloadCount: byteCount, ticket: ticket, tag: tag) { destination in
-            _ = ChatMessageValidator.writeCanonical(message, from: payload.bytes, maskKey: payload.maskKey, to: destination.baseAddress!)
+        func push() -> RingPushResult {
+            self.buffer.push(payloadCount: byteCount, ticket: ticket, tag: tag) { destination in
+                _ = ChatMessageValidator.writeCanonical(message, from: payload.bytes, maskKey: payload.maskKey, to: destination.baseAddress!)
+            }
         }
+        var result = push()
         if result == .full {
             // Register first, then try once more: space freed in between would otherwise wake nobody.
             if !self.registeredForSpace {
                 self.registeredForSpace = true
                 self.buffer.waitForSpace(self)
             }
-            result = self.buffer.push(payloadCount: byteCount, ticket: ticket, tag: tag) { destination in
-                _ = ChatMessageValidator.writeCanonical(message, from: payload.bytes, maskKey: payload.maskKey, to: destination.baseAddress!)
-            }
+            result = push()
             if result == .full {
                 self.paused.insert(.ringFull)
                 IngestCounters.add(self.counters.backpressurePauses)
