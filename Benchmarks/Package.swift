@@ -28,6 +28,16 @@ let package = Package(
             path: "Sources/LoadGenerator",
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
+        // librdkafka's mock cluster in a process of its own, so the daemon's CPU and RSS are its own.
+        .executableTarget(
+            name: "mock-broker",
+            dependencies: [
+                .product(name: "Kafka", package: "kafka-chat-producer"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/MockBroker",
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
         // Microbenchmarks of the per-message path (package-benchmark: `swift package benchmark`).
         .executableTarget(
             name: "IngestBenchmarks",

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""The load-test matrix: mock broker, daemon and load generator on this machine, loopback only.
+
+For every cell it starts a fresh mock broker (own process) and a fresh daemon, then measures:
+  * daemon: messages/s delivered into Kafka at full speed (lost must be 0),
+  * raw: the same messages pushed straight through librdkafka with the daemon's settings (the ceiling),
+  * p50/p99 send->ack latency with acks at half of the daemon's full-speed rate,
+  * the daemon's CPU time and peak RSS (from /proc).
+and prints a Markdown table. `--idle` adds the RSS-per-idle-connection measurement (10 000 connections).
+"""
+import argparse, json, os, re, resource, signal, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DAEMON = os.path.join(ROOT, ".build/release/kafka-chat-producer")
+GENERATOR = os.path.join(ROOT, "Benchmarks/.build/release/load-generator")
+BROKER = os.path.join(ROOT, "Benchmarks/.build/release/mock-broker")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def raise_fd_limit(target=131072):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, max(hard, target)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def proc_cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def proc_status_kib(pid, key):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+class Broker:
+    def __init__(self, topics, partitions):
+        args = [BROKER, "--partitions", str(partitions)]
+        for topic in topics:
+            args += ["--topic", topic]
+        self.process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.bootstrap = self.process.stdout.readline().strip()
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+class Daemon:
+    def __init__(self, bootstrap, extra=()):
+        self.log_path = f"/tmp/kcp-bench-daemon-{os.getpid()}.log"
+        self.log_file = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [DAEMON, "--bootstrap-servers", bootstrap, "--host", "127.0.0.1", "--port", "0", *extra],
+            stdout=self.log_file, stderr=self.log_file)
+        deadline = time.time() + 30
+        self.port = None
+        while time.time() < deadline and self.port is None:
+            match = re.search(r"address=\S*:(\d+)\S* .*listening", open(self.log_path).read())
+            if match:
+                self.port = int(match.group(1))
+            else:
+                time.sleep(0.05)
+        if self.port is None:
+            raise RuntimeError("daemon did not start:\n" + open(self.log_path).read())
+
+    def cpu(self):
+        return proc_cpu_seconds(self.process.pid)
+
+    def peak_rss_kib(self):
+        return proc_status_kib(self.process.pid, "VmHWM")
+
+    def rss_kib(self):
+        return proc_status_kib(self.process.pid, "VmRSS")
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=60)
+        self.log_file.close()
+        final = re.findall(r"accepted=(\d+) delivered=(\d+) failed=(\d+)", open(self.log_path).read())
+        return code, final[-1] if final else None
+
+
+def generator(args, timeout=300):
+    result = subprocess.run([GENERATOR, *args, "--json"], capture_output=True, text=True, timeout=timeout)
+    if result.returncode not in (0, 1) or not result.stdout.strip():
+        raise RuntimeError(f"load-generator {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def fresh_daemon(chats):
+    """A new mock broker and a new daemon. librdkafka's mock cluster gets slower as a partition's
+    in-memory log grows (a second million messages to the same partition runs >10x slower, for a
+    fresh daemon too), so every measurement starts from empty topics."""
+    topics = ["kafka.chat.global"] if chats == 0 else [f"kafka.chat.room-{i}" for i in range(chats)]
+    broker = Broker(topics, partitions=4)
+    try:
+        return broker, Daemon(broker.bootstrap)
+    except Exception:
+        broker.stop()
+        raise
+
+
+def run_cell(chats, connections, size, messages, latency_seconds):
+    shape = ["--connections", str(connections), "--chats", str(chats), "--size", str(size)]
+
+    broker, daemon = fresh_daemon(chats)
+    try:
+        cpu_before, start = daemon.cpu(), time.time()
+        full = generator(["--url", f"ws://127.0.0.1:{daemon.port}", "--bootstrap-servers", broker.bootstrap,
+                          "--messages", str(messages), *shape])
+        cpu_used, wall = daemon.cpu() - cpu_before, time.time() - start
+        peak = daemon.peak_rss_kib()
+        code, final = daemon.stop()
+    finally:
+        broker.stop()
+
+    half_rate = max(1000, int(full["deliveredPerSecond"] / 2))
+    broker, daemon = fresh_daemon(chats)
+    try:
+        latency = generator(["--url", f"ws://127.0.0.1:{daemon.port}", "--bootstrap-servers", broker.bootstrap,
+                             "--acks", "--rate", str(half_rate), "--duration", str(latency_seconds), *shape])
+        latency_code, _ = daemon.stop()
+    finally:
+        broker.stop()
+
+    broker = Broker(["kafka.chat.global"] if chats == 0 else [f"kafka.chat.room-{i}" for i in range(chats)], partitions=4)
+    try:
+        raw = generator(["--raw", "--bootstrap-servers", broker.bootstrap, "--chats", str(chats),
+                         "--size", str(size), "--messages", str(messages)])
+    finally:
+        broker.stop()
+    return {
+        "chats": chats, "connections": connections, "size": size,
+        "daemon": full, "raw": raw, "latency": latency, "halfRate": half_rate,
+        "daemonCpuPercent": 100.0 * cpu_used / wall if wall > 0 else 0.0,
+        "daemonPeakRssMiB": peak / 1024.0, "daemonExit": max(code, latency_code), "daemonFinal": final,
+    }
+
+
+def idle_rss(connections):
+    broker, daemon = fresh_daemon(0)
+    try:
+        # One connection first, so the first ring and buffers exist in the baseline.
+        generator(["--url", f"ws://127.0.0.1:{daemon.port}", "--bootstrap-servers", broker.bootstrap,
+                   "--connections", "1", "--messages", "10", "--size", "100"])
+        time.sleep(0.5)
+        before = daemon.rss_kib()
+        holder = subprocess.Popen([GENERATOR, "--url", f"ws://127.0.0.1:{daemon.port}", "--idle-connections", str(connections)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = holder.stdout.readline()
+        if "idle connections open" not in line:
+            raise RuntimeError(f"idle connections did not open: {line!r}")
+        time.sleep(1.0)
+        after = daemon.rss_kib()
+        holder.stdin.close()
+        holder.wait(timeout=60)
+        daemon.stop()
+    finally:
+        broker.stop()
+    return before, after, (after - before) / connections
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="one small cell (a smoke run for CI)")
+    parser.add_argument("--idle", type=int, default=10000, help="idle connections for the RSS figure (0 = skip)")
+    parser.add_argument("--json", help="also write the raw results to this file")
+    options = parser.parse_args()
+    raise_fd_limit()
+
+    if options.quick:
+        cells = [(0, 50, 100, 100_000)]
+        latency_seconds = 2
+    else:
+        cells = []
+        for chats in (0, 100):
+            for connections in (50, 1000):
+                for size in (100, 1024):
+                    cells.append((chats, connections, size, 1_000_000 if size <= 100 else 300_000))
+        latency_seconds = 5
+
+    results = []
+    for chats, connections, size, messages in cells:
+        log(f"cell: {'global' if chats == 0 else f'{chats} chats'}, {connections} connections, {size} B, {messages} messages")
+        results.append(run_cell(chats, connections, size, messages, latency_seconds))
+
+    print("| topics | connections | message | daemon msgs/s | raw msgs/s | daemon/raw | lost | p50 ack ms | p99 ack ms | at msgs/s | daemon CPU % | daemon peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    failed = False
+    for r in results:
+        d, raw, lat = r["daemon"], r["raw"], r["latency"]
+        ratio = d["deliveredPerSecond"] / raw["deliveredPerSecond"] if raw["deliveredPerSecond"] else 0
+        lost = d["lost"] + lat["lost"]
+        failed |= lost != 0 or r["daemonExit"] != 0
+        topics = "1 (global)" if r["chats"] == 0 else f"{r['chats']} chats"
+        print(f"| {topics} | {r['connections']} | {r['size']} B | {d['deliveredPerSecond']:,.0f} | {raw['deliveredPerSecond']:,.0f} "
+              f"| {ratio:.2f} | {lost} | {lat['latencyMs']['p50']:.2f} | {lat['latencyMs']['p99']:.2f} | {r['halfRate']:,} "
+              f"| {r['daemonCpuPercent']:.0f} | {r['daemonPeakRssMiB']:.1f} |")
+    if options.idle and not options.quick:
+        before, after, per = idle_rss(options.idle)
+        print(f"\nIdle connections: {options.idle} open → daemon RSS {before / 1024:.1f} MiB → {after / 1024:.1f} MiB, "
+              f"{per:.2f} KiB per idle connection")
+    print(f"\nMachine: {os.cpu_count()} cores, {os.uname().release}; broker: librdkafka mock cluster (own process, 4 partitions per topic); "
+          "daemon, broker and load generator share the machine.")
+    if options.json:
+        json.dump(results, open(options.json, "w"), indent=2)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
