@@ -36,7 +36,7 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
-        // eventfd and pthread_setname_np, which Glibc's overlay does not export.
+        // eventfd, pthread_setname_np and mallopt, which Glibc's overlay does not export.
         .systemLibrary(name: "CLinux"),
         .systemLibrary(
             name: "CSystemd",
@@ -109,6 +109,7 @@ let package = Package(
             name: "kafka-chat-producer",
             dependencies: [
                 "Daemon",
+                "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,7 +1,11 @@
 import ArgumentParser
+import CLinux
 import Daemon
 import Foundation
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Command line of the daemon: where the configuration comes from, and a few common settings as flags.
 @main
@@ -42,6 +46,16 @@ struct KafkaChatProducerCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the effective configuration as a config file, then exit.")
     var printConfig = false
 
+    /// Receive buffers and partial-frame buffers of 64–256 KiB are allocated and freed all the time
+    /// under load. With glibc's defaults those sizes go to mmap or get trimmed back to the kernel, and
+    /// every reuse pays page faults and page clearing (7.7 % of CPU samples in a perf profile at full load).
+    /// Keeping them in the heap makes the memory reusable without faults; measured: +10–20 % msgs/s,
+    /// +~15 MiB peak RSS (50 connections, global topic).
+    static func tuneMalloc() {
+        _ = mallopt(M_MMAP_THRESHOLD, 8 << 20)
+        _ = mallopt(M_TRIM_THRESHOLD, 64 << 20)
+    }
+
     func run() async throws {
         if self.listKeys {
             let defaults = DaemonConfiguration()
@@ -80,6 +94,7 @@ struct KafkaChatProducerCommand: AsyncParsableCommand {
             return
         }
 
+        Self.tuneMalloc()
         let level = configuration.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -1,72 +1,356 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import NIOCore
 
-/// One blocking WebSocket client connection on loopback that writes prebuilt masked frames.
-final class LoadConnection: @unchecked Sendable {
-    let fd: Int32
+/// One WebSocket client connection, driven entirely by its event loop.
+///
+/// It upgrades with a hand-written GET (no HTTP codec in the pipeline), then writes prebuilt masked frames
+/// in large buffers for as long as the channel is writable — NIO's writability is the backpressure: when
+/// the daemon stops reading, the generator stops writing instead of queueing in its own memory. The
+/// daemon's frames (acks, nacks, close) are parsed straight from the socket's buffers.
+final class LoadConnection: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
-    init(port: Int, path: String) throws {
-        self.fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(self.fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    private enum State {
+        case handshaking
+        case open
+        /// We sent our close frame and wait for the server's.
+        case closing
+        case closed
+    }
+
+    /// Batches written per turn before yielding the loop to other connections and to reads.
+    private static let batchesPerTurn = 16
+    /// Acks awaited per connection before it stops writing (4× the daemon's default cap of 4096).
+    private static let ackWindow = 16_384
+    private static let handshakeTimeout = TimeAmount.seconds(15)
+    private static let closeTimeout = TimeAmount.seconds(3)
+
+    let index: Int
+    private let plan: LoadPlan
+    private let owner: LoopContext
+    private let counters: LoadCounters
+    private let ready: EventLoopPromise<Void>
+    private var state = State.handshaking
+    private var context: ChannelHandlerContext?
+    private var handshakeBytes: ByteBuffer?
+    /// Bytes of an incomplete server frame, kept until the rest arrives.
+    private var pendingInput: ByteBuffer?
+    private var timer: Scheduled<Void>?
+
+    private var frames: FrameBatch?
+    private let quota: Int
+    private var sent = 0
+    private var start: UInt64 = 0
+    private(set) var isSending = false
+    private var finishedSending = false
+    private var pumpScheduled = false
+    private var windowFull = false
+    private var timestamps: SendTimestamps?
+
+    init(index: Int, plan: LoadPlan, owner: LoopContext, counters: LoadCounters, ready: EventLoopPromise<Void>) {
+        self.index = index
+        self.plan = plan
+        self.owner = owner
+        self.counters = counters
+        self.ready = ready
+        self.quota = plan.mode == .idle ? 0 : plan.quota(connection: index)
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let endpoint = self.plan.target!
+        let request =
+            "GET \(self.plan.path(connection: self.index)) HTTP/1.1\r\nHost: \(endpoint)\r\n"
+            + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(string: request)), promise: nil)
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.handshakeTimeout) {
+            self.fail(.handshake("no answer within \(Self.handshakeTimeout)"))
         }
-        guard result == 0 else { throw LoadError.connect(errno) }
-        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        guard self.send(Array(request.utf8)) else { throw LoadError.handshake("send failed") }
-        var response: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1024)
-        while !response.suffix(4).elementsEqual([13, 10, 13, 10]) {
-            let count = chunk.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, 1, 0) }
-            guard count == 1 else { throw LoadError.handshake("connection closed") }
-            response.append(chunk[0])
-        }
-        guard String(decoding: response, as: UTF8.self).hasPrefix("HTTP/1.1 101") else {
-            throw LoadError.handshake(String(decoding: response, as: UTF8.self))
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = self.unwrapInboundIn(data)
+        switch self.state {
+        case .handshaking:
+            self.readHandshake(&buffer)
+        case .open, .closing:
+            self.readFrames(&buffer)
+        case .closed:
+            break
         }
     }
 
-    deinit { close(self.fd) }
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { self.pump() }
+        context.fireChannelWritabilityChanged()
+    }
 
-    /// `frames` masked text frames of about `size` bytes each, concatenated for one send().
-    static func batch(connection: Int, frames: Int, size: Int) -> [UInt8] {
-        var bytes: [UInt8] = []
-        let mask: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
-        for index in 0..<frames {
-            let prefix = #"{"sender":"bench-\#(connection)","text":"\#(index) "#
-            let suffix = #"","tag":"bench"}"#
-            let padding = max(0, size - prefix.utf8.count - suffix.utf8.count)
-            let payload = Array((prefix + String(repeating: "x", count: padding) + suffix).utf8)
-            bytes.append(0x81)
-            if payload.count < 126 {
-                bytes.append(0x80 | UInt8(payload.count))
-            } else {
-                bytes.append(0x80 | 126)
-                bytes.append(UInt8(payload.count >> 8))
-                bytes.append(UInt8(payload.count & 0xFF))
+    func channelInactive(context: ChannelHandlerContext) {
+        switch self.state {
+        case .handshaking:
+            self.ready.fail(LoadGeneratorError.closedDuringHandshake)
+        case .open:
+            // Dropped without a close frame: a failure of this connection.
+            self.counters.errors.wrappingIncrement(ordering: .relaxed)
+            self.counters.open.wrappingDecrement(ordering: .relaxed)
+        case .closing:
+            self.counters.open.wrappingDecrement(ordering: .relaxed)
+        case .closed:
+            break
+        }
+        self.state = .closed
+        self.timer?.cancel()
+        self.finishSending()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    // MARK: Upgrade
+
+    private func readHandshake(_ buffer: inout ByteBuffer) {
+        if self.handshakeBytes == nil {
+            self.handshakeBytes = buffer
+        } else {
+            self.handshakeBytes!.writeBuffer(&buffer)
+        }
+        guard let end = Self.headerEnd(in: self.handshakeBytes!) else {
+            if self.handshakeBytes!.readableBytes > 16_384 { self.fail(.handshake("response header too large")) }
+            return
+        }
+        var response = self.handshakeBytes!
+        self.handshakeBytes = nil
+        let header = response.readString(length: end)!
+        let statusLine = header.prefix { $0 != "\r" }
+        guard statusLine.hasPrefix("HTTP/1.1 101") else {
+            self.fail(.handshake(String(statusLine)))
+            return
+        }
+        self.timer?.cancel()
+        self.timer = nil
+        self.state = .open
+        self.counters.established.wrappingIncrement(ordering: .relaxed)
+        self.counters.open.wrappingIncrement(ordering: .relaxed)
+        if self.quota > 0 {
+            self.frames = FrameBatch(
+                message: MessageTemplate(connection: self.index, size: self.plan.size, connections: self.plan.connections),
+                capacity: self.plan.framesPerWrite
+            )
+            if self.plan.acks { self.timestamps = SendTimestamps(capacity: Self.ackWindow) }
+        }
+        self.owner.register(self)
+        self.ready.succeed()
+        if response.readableBytes > 0 { self.readFrames(&response) }
+    }
+
+    /// Length of the header including the blank line, once `\r\n\r\n` has arrived.
+    private static func headerEnd(in buffer: ByteBuffer) -> Int? {
+        buffer.withUnsafeReadableBytes { bytes in
+            guard bytes.count >= 4 else { return nil }
+            for index in 3..<bytes.count
+            where bytes[index] == 10 && bytes[index - 1] == 13 && bytes[index - 2] == 10 && bytes[index - 3] == 13 {
+                return index + 1
             }
-            bytes += mask
-            bytes += payload.enumerated().map { $0.element ^ mask[$0.offset & 3] }
+            return nil
         }
-        return bytes
     }
 
-    func send(_ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if written <= 0 { return false }
-            offset += written
-        }
-        return true
+    private func fail(_ error: LoadGeneratorError) {
+        guard self.state == .handshaking else { return }
+        self.state = .closed
+        self.timer?.cancel()
+        self.ready.fail(error)
+        self.context?.close(promise: nil)
     }
-}
 
-enum LoadError: Error {
-    case connect(Int32)
-    case handshake(String)
+    // MARK: Server frames
+
+    private func readFrames(_ input: inout ByteBuffer) {
+        var buffer: ByteBuffer
+        if var pending = self.pendingInput {
+            self.pendingInput = nil
+            pending.writeBuffer(&input)
+            buffer = pending
+        } else {
+            buffer = input
+        }
+        var acked = 0
+        var nacked = 0
+        var now: UInt64 = 0
+        do {
+            while let frame = try ServerFrameReader.next(from: &buffer) {
+                switch frame {
+                case .ack(let id):
+                    acked += 1
+                    if let sentAt = self.timestamps?.take(id) {
+                        if now == 0 { now = MonotonicClock.now() }
+                        self.owner.recordLatency(nanoseconds: now > sentAt ? now - sentAt : 0)
+                    }
+                case .nack(let id):
+                    nacked += 1
+                    _ = self.timestamps?.take(id)
+                case .rejected:
+                    nacked += 1
+                case .close(let code):
+                    self.owner.closeCodes[code, default: 0] += 1
+                    self.serverClosed(code: code)
+                case .ping(let payload):
+                    self.writeControl(opcode: 0xA, payload: Array(payload.readableBytesView))
+                case .otherText, .other:
+                    break
+                }
+            }
+        } catch {
+            // Counted as a failed connection when the channel goes inactive in the open state.
+            self.forceClose()
+            return
+        }
+        if buffer.readableBytes > 0 {
+            buffer.discardReadBytes()
+            self.pendingInput = buffer
+        }
+        if acked > 0 { self.counters.acked.wrappingIncrement(by: acked, ordering: .relaxed) }
+        if nacked > 0 { self.counters.nacked.wrappingIncrement(by: nacked, ordering: .relaxed) }
+        if self.windowFull, (self.timestamps?.free ?? 0) > 0 {
+            self.windowFull = false
+            self.pump()
+        }
+    }
+
+    private func serverClosed(code: UInt16) {
+        guard let context = self.context else { return }
+        if self.state == .closing {
+            context.close(promise: nil)
+            return
+        }
+        // The server ended the connection before we did (shutdown 1001, a protocol error, …): echo its close
+        // as RFC 6455 asks, and count the connection as failed.
+        self.counters.errors.wrappingIncrement(ordering: .relaxed)
+        self.counters.open.wrappingDecrement(ordering: .relaxed)
+        self.state = .closed
+        self.finishSending()
+        let echo = FrameBatch.closeFrame(code: code == 1005 ? 1000 : code, allocator: context.channel.allocator)
+        context.writeAndFlush(self.wrapOutboundOut(echo)).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    private func writeControl(opcode: UInt8, payload: [UInt8]) {
+        guard let context = self.context, self.state == .open else { return }
+        let frame = FrameBatch.controlFrame(opcode: opcode, payload: payload, allocator: context.channel.allocator)
+        context.writeAndFlush(self.wrapOutboundOut(frame), promise: nil)
+    }
+
+    // MARK: Sending
+
+    /// Called on the loop at the common start instant.
+    func startSending(at start: UInt64) {
+        self.start = start
+        guard self.state == .open, self.quota > 0 else {
+            self.finishSending()
+            return
+        }
+        self.isSending = true
+        if self.plan.rate == 0 { self.pump() }
+    }
+
+    /// Writes what may be written now: everything (unlimited rate) or what is due (`--rate`), in batches
+    /// of up to `--frames-per-write` frames, one write and flush each, while the channel is writable.
+    func pump() {
+        guard self.isSending, let context = self.context, let frames = self.frames else { return }
+        let now = MonotonicClock.now()
+        if let end = self.plan.endTime(start: self.start), now >= end {
+            self.finishSending()
+            return
+        }
+        var target = self.quota
+        if self.plan.rate > 0 {
+            target = min(target, self.plan.dueCount(connection: self.index, start: self.start, now: now))
+        }
+        var batches = 0
+        while self.sent < target, context.channel.isWritable {
+            if batches == Self.batchesPerTurn {
+                self.schedulePump()
+                return
+            }
+            var count = min(frames.capacity, target - self.sent)
+            if let free = self.timestamps?.free {
+                count = min(count, free)
+                if count == 0 {
+                    self.windowFull = true
+                    break
+                }
+            }
+            var buffer = context.channel.allocator.buffer(capacity: count * frames.frameLength)
+            frames.write(count: count, firstSequence: self.sent + 1, into: &buffer)
+            if self.timestamps != nil {
+                for sequence in self.sent..<(self.sent + count) {
+                    let time =
+                        self.plan.rate > 0
+                        ? self.plan.intendedTime(connection: self.index, sequence: sequence, start: self.start) : now
+                    self.timestamps!.append(time)
+                }
+            }
+            self.sent += count
+            self.counters.sent.wrappingIncrement(by: count, ordering: .relaxed)
+            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+            batches += 1
+        }
+        if self.sent >= self.quota { self.finishSending() }
+    }
+
+    private func schedulePump() {
+        guard !self.pumpScheduled, let context = self.context else { return }
+        self.pumpScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.pumpScheduled = false
+            self.pump()
+        }
+    }
+
+    /// No more messages from this connection; records when its last bytes reached the kernel.
+    func finishSending() {
+        guard !self.finishedSending else { return }
+        self.finishedSending = true
+        self.isSending = false
+        guard self.state == .open, let context = self.context else {
+            self.counters.markSendDone(at: MonotonicClock.now())
+            return
+        }
+        // Writes complete in order: an empty write completes once everything before it was written.
+        let counters = self.counters
+        context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            counters.markSendDone(at: MonotonicClock.now())
+        }
+    }
+
+    // MARK: Closing
+
+    /// Sends a close frame (1000) and waits for the server's before closing the TCP connection.
+    func close() {
+        guard self.state == .open, let context = self.context else { return }
+        self.finishSending()
+        self.state = .closing
+        context.writeAndFlush(
+            self.wrapOutboundOut(FrameBatch.closeFrame(code: 1000, allocator: context.channel.allocator)),
+            promise: nil
+        )
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.closeTimeout) {
+            context.close(promise: nil)
+        }
+    }
+
+    func forceClose() {
+        guard self.state != .closed else { return }
+        self.context?.close(promise: nil)
+    }
 }
