@@ -65,8 +65,9 @@ struct DaemonLoad {
         let drainDeadline = MonotonicClock.now() + UInt64(plan.drainTimeoutSeconds * 1e9)
 
         if plan.acks {
+            // No ack can arrive once every connection is closed (e.g. the server closed them with 1009).
             while counters.acked.load(ordering: .relaxed) + counters.nacked.load(ordering: .relaxed) < sent,
-                MonotonicClock.now() < drainDeadline
+                counters.open.load(ordering: .relaxed) > 0, MonotonicClock.now() < drainDeadline
             {
                 usleep(1000)
                 showProgress(&progress)
@@ -75,14 +76,26 @@ struct DaemonLoad {
         }
         var delivered: Int64?
         if let delivery {
+            var sentByTopic = [Int](repeating: 0, count: plan.topics.count)
+            for context in contexts {
+                for (index, count) in try context.loop.submit({ context.sentByTopic() }).wait().enumerated() {
+                    sentByTopic[index] += count
+                }
+            }
             // Messages the daemon nacked will not arrive; do not wait for them.
             let expected = Int64(plan.acks ? sent - counters.nacked.load(ordering: .relaxed) : sent)
             while true {
-                delivered = delivery.delivered() ?? delivered
+                delivered = delivery.delivered(expected: sentByTopic) ?? delivered
                 end = MonotonicClock.now()
                 if let count = delivered, count >= expected { break }
                 if end >= drainDeadline { break }
-                usleep(2000)
+                let acked = counters.acked.load(ordering: .relaxed)
+                if plan.acks, let count = delivered, acked + counters.nacked.load(ordering: .relaxed) >= sent,
+                    delivery.confirmedButNotGrowing(confirmed: Int64(acked), delivered: count)
+                {
+                    break
+                }
+                usleep(delivery.pauseMicroseconds)
                 showProgress(&progress)
             }
         }
@@ -100,7 +113,16 @@ struct DaemonLoad {
             closeCodes.merge(codes, uniquingKeysWith: +)
         }
         var notes = ["framesPerWrite=\(plan.framesPerWrite) rate=\(plan.rate > 0 ? ProgressLine.fixed(plan.rate, 0) + "/s" : "unlimited") acks=\(plan.acks) eventLoops=\(contexts.count)"]
-        if delivery != nil { notes.append("delivered = growth of the topics' watermarks (independent of the daemon)") }
+        if let delivery {
+            notes.append(
+                "delivered = growth of the topics' watermarks (independent of the daemon; counting all \(plan.topics.count) "
+                    + "topic(s) takes \(ProgressLine.fixed(Double(delivery.fullQueryNanoseconds) / 1e6, 1)) ms)"
+            )
+            if delivery.trimmed {
+                notes.append("WARNING: " + delivery.trimmedWarning)
+                Diagnostics.warn(delivery.trimmedWarning)
+            }
+        }
         return LoadReport(
             mode: .daemon,
             connections: plan.connections,

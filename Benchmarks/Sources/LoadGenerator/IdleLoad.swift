@@ -26,6 +26,9 @@ struct IdleLoad {
         let opened = ConnectionOpener.open(count: self.count, wave: 500, plan: plan, contexts: contexts, counters: counters)
         let openedAt = MonotonicClock.now()
         let established = counters.established.load(ordering: .relaxed)
+        guard established > 0 else {
+            throw LoadGeneratorError.setup("no connection could be opened: \(opened.firstError ?? "unknown error")")
+        }
         if opened.failures > 0 {
             Diagnostics.warn("\(opened.failures) of \(self.count) connections failed: \(opened.firstError ?? "")")
         }

@@ -39,7 +39,7 @@ final class LoadConnection: ChannelInboundHandler {
 
     private var frames: FrameBatch?
     private let quota: Int
-    private var sent = 0
+    private(set) var sent = 0
     private var start: UInt64 = 0
     private(set) var isSending = false
     private var finishedSending = false
@@ -60,6 +60,10 @@ final class LoadConnection: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -265,12 +269,20 @@ final class LoadConnection: ChannelInboundHandler {
 
     /// Writes what may be written now: everything (unlimited rate) or what is due (`--rate`), in batches
     /// of up to `--frames-per-write` frames, one write and flush each, while the channel is writable.
-    func pump() {
+    ///
+    /// `finalAt` (the end of a `--duration` run at a rate) releases everything due before that instant,
+    /// so a run sends rate × duration messages even though the last tick and the end timer race.
+    func pump(finalAt: UInt64? = nil) {
         guard self.isSending, let context = self.context, let frames = self.frames else { return }
-        let now = MonotonicClock.now()
+        var now = finalAt.map { $0 - 1 } ?? MonotonicClock.now()
+        var ending = finalAt != nil
         if let end = self.plan.endTime(start: self.start), now >= end {
-            self.finishSending()
-            return
+            guard self.plan.rate > 0 else {
+                self.finishSending()
+                return
+            }
+            now = end - 1
+            ending = true
         }
         var target = self.quota
         if self.plan.rate > 0 {
@@ -293,11 +305,10 @@ final class LoadConnection: ChannelInboundHandler {
             var buffer = context.channel.allocator.buffer(capacity: count * frames.frameLength)
             frames.write(count: count, firstSequence: self.sent + 1, into: &buffer)
             if self.timestamps != nil {
-                for sequence in self.sent..<(self.sent + count) {
-                    let time =
-                        self.plan.rate > 0
-                        ? self.plan.intendedTime(connection: self.index, sequence: sequence, start: self.start) : now
-                    self.timestamps!.append(time)
+                // Latency runs from the intended send time at a rate (no coordinated omission), else from now.
+                let (plan, index, start, first) = (self.plan, self.index, self.start, self.sent)
+                self.timestamps!.append(count: count) { offset in
+                    plan.rate > 0 ? plan.intendedTime(connection: index, sequence: first + offset, start: start) : now
                 }
             }
             self.sent += count
@@ -305,7 +316,7 @@ final class LoadConnection: ChannelInboundHandler {
             context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
             batches += 1
         }
-        if self.sent >= self.quota { self.finishSending() }
+        if ending || self.sent >= self.quota { self.finishSending() }
     }
 
     private func schedulePump() {

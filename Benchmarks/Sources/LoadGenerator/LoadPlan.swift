@@ -39,8 +39,9 @@ struct LoadPlan: Sendable {
     /// Index into `topics` for a connection.
     func topicIndex(connection: Int) -> Int { self.chats == 0 ? 0 : connection % self.chats }
 
+    /// The topics that receive messages (with fewer connections than chats, only the first ones do).
     var topics: [String] {
-        self.chats == 0 ? ["kafka.chat.global"] : (0..<self.chats).map { "kafka.chat.room-\($0)" }
+        self.chats == 0 ? ["kafka.chat.global"] : (0..<min(self.chats, self.connections)).map { "kafka.chat.room-\($0)" }
     }
 
     /// Messages connection `index` sends; `Int.max` when the run is bounded by time.

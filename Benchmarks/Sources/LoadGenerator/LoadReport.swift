@@ -64,6 +64,14 @@ struct LoadReport {
             "mode=\(self.mode.rawValue) connections=\(self.connections) chats=\(self.chats) messageBytes=\(self.messageBytes)"
         )
         lines += self.notes
+        if self.mode == .idle {
+            lines.append("errors=\(self.errors) held \(f(self.durationSeconds, 3)) s")
+            if !self.closeCodes.isEmpty {
+                lines.append("close codes: " + self.closeCodes.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "))
+            }
+            lines.append("generator cpu \(f(self.cpuSeconds, 2)) s")
+            return lines.joined(separator: "\n")
+        }
         var outcome = "sent=\(self.sent) acked=\(self.acked) nacked=\(self.nacked)"
         if let delivered = self.delivered, let lost = self.lost {
             outcome += " delivered=\(delivered) lost=\(lost)"

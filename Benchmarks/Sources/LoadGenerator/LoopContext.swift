@@ -37,7 +37,10 @@ final class LoopContext: @unchecked Sendable {
         }
         if let end = self.plan.endTime(start: start) {
             self.stopTimer = self.loop.scheduleTask(deadline: .uptimeNanoseconds(end)) {
-                for connection in self.connections { connection.finishSending() }
+                for connection in self.connections {
+                    // At a rate, the last pump releases what is still due and then finishes by itself.
+                    if self.plan.rate > 0 { connection.pump(finalAt: end) } else { connection.finishSending() }
+                }
             }
         }
     }
@@ -49,6 +52,13 @@ final class LoopContext: @unchecked Sendable {
             active = active || connection.isSending
         }
         if !active { task.cancel() }
+    }
+
+    /// Messages this loop's connections sent, per topic index.
+    func sentByTopic() -> [Int] {
+        var counts = [Int](repeating: 0, count: self.plan.topics.count)
+        for connection in self.connections { counts[self.plan.topicIndex(connection: connection.index)] += connection.sent }
+        return counts
     }
 
     @inline(__always)

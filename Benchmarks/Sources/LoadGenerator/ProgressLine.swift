@@ -20,7 +20,7 @@ struct ProgressLine {
 
     /// True when a new line is due (callers can skip computing a p99 otherwise).
     func isDue(now: UInt64) -> Bool {
-        self.enabled && now &- self.lastPrint >= Self.interval
+        self.enabled && now > self.lastPrint && now - self.lastPrint >= Self.interval
     }
 
     /// `acked` and `p99Micros` are nil when acks are not measured.

@@ -28,21 +28,21 @@ struct RawLoad {
     }
 
     func run() throws -> LoadReport {
-        let plan = self.plan
-        var notes: [String] = []
-        // Without a cluster to talk to, bring one: librdkafka's mock cluster, in this process.
-        var embedded: MockCluster?
-        let bootstrapServers: String
-        if let given = plan.bootstrapServers {
-            bootstrapServers = given
-        } else {
-            let cluster = try MockCluster(brokers: 1)
-            embedded = cluster
-            bootstrapServers = cluster.bootstrapServers
-            notes.append("broker: in-process mock cluster \(bootstrapServers) (its CPU counts as the generator's)")
+        if let given = self.plan.bootstrapServers {
+            return try self.measure(bootstrapServers: given, notes: [])
         }
-        defer { withExtendedLifetime(embedded) {} }
+        // Without a cluster to talk to, bring one: librdkafka's mock cluster, in this process. It must
+        // outlive the producer and the counter, which are gone when `measure` returns.
+        let cluster = try MockCluster(brokers: 1)
+        let note = "broker: in-process mock cluster \(cluster.bootstrapServers) (its CPU counts as the generator's)"
+        return try withExtendedLifetime(cluster) {
+            try self.measure(bootstrapServers: cluster.bootstrapServers, notes: [note])
+        }
+    }
 
+    private func measure(bootstrapServers: String, notes: [String]) throws -> LoadReport {
+        let plan = self.plan
+        var notes = notes
         let delivery = try DeliveryCounter(bootstrapServers: bootstrapServers, topics: plan.topics)
         try delivery.takeBaseline()
 
@@ -75,6 +75,7 @@ struct RawLoad {
         var timestamps = SendTimestamps(capacity: 1 << 18)
         var histogram = LatencySummary.makeHistogram()
         var sent = 0
+        var sentByTopic = [Int](repeating: 0, count: topics.count)
         var acked = 0
         var nacked = 0
         var errors = 0
@@ -101,10 +102,11 @@ struct RawLoad {
         var index = 0
         sending: while index < total {
             var now = MonotonicClock.now()
-            if let end, now >= end { break }
             var sentAt = now
             if plan.rate > 0 {
+                // At a rate the run ends with the last message intended before the end, sent or late.
                 sentAt = start + UInt64(Double(index) * plan.nanosecondsPerMessage)
+                if let end, sentAt >= end { break }
                 if sentAt > now {
                     // Ahead of schedule: serve delivery reports while waiting (blocking up to 1 ms for one).
                     let waitMilliseconds = Int32(min(1, (sentAt - now) / 1_000_000))
@@ -113,6 +115,8 @@ struct RawLoad {
                     showProgress(&progress, histogram)
                     continue
                 }
+            } else if let end, now >= end {
+                break
             }
             let connection = index % plan.connections
             let payload = payloads + connection * payloadLength
@@ -124,9 +128,10 @@ struct RawLoad {
             )
             while timestamps.free == 0 { producer.serveEvents(timeoutMilliseconds: 1, onDelivery: onDelivery) }
             let id = timestamps.next
+            let topicIndex = plan.topicIndex(connection: connection)
             while true {
                 let error = producer.produce(
-                    topics[plan.topicIndex(connection: connection)],
+                    topics[topicIndex],
                     payload: UnsafeRawBufferPointer(start: payload, count: payloadLength),
                     key: nil,
                     opaque: UInt64(id)
@@ -140,10 +145,12 @@ struct RawLoad {
                 // librdkafka's queue is full: serve delivery reports (blocking up to 1 ms) and retry.
                 producer.serveEvents(timeoutMilliseconds: 1, onDelivery: onDelivery)
                 now = MonotonicClock.now()
-                if let end, now >= end { break sending }
+                // Unlimited: the end is the end. At a rate the due message still goes (within the drain time).
+                if let end, now >= end + (plan.rate > 0 ? UInt64(plan.drainTimeoutSeconds * 1e9) : 0) { break sending }
             }
             timestamps.append(sentAt)
             sent += 1
+            sentByTopic[topicIndex] += 1
             index += 1
             if index & 511 == 0 {
                 producer.serveEvents(timeoutMilliseconds: 0, onDelivery: onDelivery)
@@ -162,18 +169,27 @@ struct RawLoad {
         var allDelivered = max(deliveredAt, sendEnd)
         var firstCheck = true
         while true {
-            delivered = delivery.delivered() ?? delivered
+            delivered = delivery.delivered(expected: sentByTopic) ?? delivered
             if !firstCheck { allDelivered = MonotonicClock.now() }
             if let count = delivered, count >= Int64(acked) { break }
             if MonotonicClock.now() >= drainDeadline { break }
+            if let count = delivered, acked + nacked == sent,
+                delivery.confirmedButNotGrowing(confirmed: Int64(acked), delivered: count)
+            {
+                break
+            }
             firstCheck = false
-            usleep(2000)
+            usleep(delivery.pauseMicroseconds)
         }
         let cpuSeconds = ProcessCPU.seconds() - cpuAtStart
         progress.finish()
 
         notes.append("one producer thread, \(plan.rate > 0 ? "rate " + ProgressLine.fixed(plan.rate, 0) + "/s" : "unlimited rate"), daemon's librdkafka settings (acks=all, idempotence, lz4, linger.ms=5)")
         notes.append("acked/nacked = delivery reports; delivered = growth of the topics' watermarks")
+        if delivery.trimmed {
+            notes.append("WARNING: " + delivery.trimmedWarning)
+            Diagnostics.warn(delivery.trimmedWarning)
+        }
         return LoadReport(
             mode: .raw,
             connections: plan.connections,

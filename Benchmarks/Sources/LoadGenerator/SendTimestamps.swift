@@ -26,6 +26,20 @@ struct SendTimestamps {
         self.next += 1
     }
 
+    /// Records the times of the next `count` messages (≤ `free`) in one access: `time(i)` for the i-th.
+    @inline(__always)
+    mutating func append(count: Int, time: (Int) -> UInt64) {
+        let mask = self.mask
+        var id = self.next
+        self.slots.withUnsafeMutableBufferPointer { slots in
+            for offset in 0..<count {
+                slots[id & mask] = time(offset)
+                id += 1
+            }
+        }
+        self.next = id
+    }
+
     /// The time stored for `id`, once; nil for an unknown or already acked id.
     @inline(__always)
     mutating func take(_ id: Int) -> UInt64? {
