@@ -41,6 +41,11 @@ enum MessageSize: CaseIterable {
         }
     }
 
+    /// Seed of the message set, shared by every benchmark of this size so their figures compare directly.
+    var seed: UInt64 {
+        0x5EED_0000 &+ UInt64(targetBytes)
+    }
+
     var label: String {
         switch self {
         case .typical: "~100 B"

@@ -46,7 +46,7 @@ final class FramePipeline {
     private var sequence: UInt64 = 0
 
     init(size: MessageSize) {
-        let messages = ChatMessageFactory.messages(count: 32, size: size, seed: 0xF4A3_0000 &+ UInt64(size.targetBytes))
+        let messages = ChatMessageFactory.messages(count: 32, size: size, seed: size.seed)
         input = ClientFrames.stream(of: messages, frames: framesPerIteration, seed: 0x3A5C_0001)
         // The daemon's 1 MiB ring holds an iteration of typical messages; the long ones need the next size up.
         // Record = 16-byte header + payload (canonical ≤ message) rounded up to 8; one more for wrap padding.
