@@ -1,17 +1,17 @@
 import Kafka
 
 /// Counts what really reached Kafka, independently of the daemon: per target topic, the growth of
-/// `TopicReader.recordCount(of:)` (the sum of its partitions' high − low watermarks) since the run began.
+/// `TopicReader.recordCount(of:)` (the sum of its partitions' high watermarks) since the run began.
 ///
 /// One count costs a metadata request and a watermark query per partition, per topic (tens of ms for
 /// 100 topics, served by the broker that the daemon also uses). So when the generator knows how many
 /// records each topic should receive, a topic that has them all is not asked again: the last queries
 /// only cover the stragglers, which keeps both the CPU cost and the error on "all delivered" small.
 ///
-/// High − low only counts deliveries while the broker keeps every record. librdkafka's mock cluster (the
-/// daemon's `--embedded-broker`) keeps at most 5 MiB or 100 000 batches per partition and drops the
-/// oldest beyond that, so on a long-lived embedded broker a topic's count stops growing or shrinks. A
-/// shrinking count is detected and reported (`trimmed`); a fresh broker per run avoids it.
+/// High watermarks keep growing when the broker deletes old records (librdkafka's mock cluster — the
+/// daemon's `--embedded-broker` — keeps at most 5 MiB or 100 000 batches per partition), which is why
+/// the count does not use high − low. A count that shrinks or stalls anyway is still detected and
+/// reported (`trimmed`), as a guard against brokers that reset their logs.
 final class DeliveryCounter {
     private let reader: TopicReader
     let topics: [String]
