@@ -105,6 +105,7 @@ let package = Package(
                 "Ingest",
                 "Kafka",
                 "CSystemd",
+                .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import Gateway
 import Ingest
 import Kafka
@@ -12,7 +14,7 @@ import UnixSignals
 /// `run()` serves until SIGTERM/SIGINT (or `shutDown()`), then shuts down in order: the gateway drains
 /// (no new connections, no reads, rings drained, librdkafka flushed, acks sent, WebSockets closed with
 /// 1001), then the producer thread stops, then the event loops and the Kafka client go.
-public final class Daemon: Sendable {
+public final class Daemon: @unchecked Sendable {
     public let configuration: DaemonConfiguration
     public let counters: IngestCounters
     /// Where the daemon publishes (the embedded broker's address when it runs one).
@@ -23,6 +25,7 @@ public final class Daemon: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let serviceGroup: ServiceGroup
     private let logger: Logger
+    private let faultHookSource: (any DispatchSourceSignal)?
 
     public init(
         configuration: DaemonConfiguration,
@@ -53,18 +56,47 @@ public final class Daemon: Sendable {
         self.producer = ProducerThread(producer: kafka, configuration: configuration.producer, counters: self.counters, logger: logger)
         let threads = configuration.eventLoops == 0 ? System.coreCount : configuration.eventLoops
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let activated = listeningSocket ?? SocketActivation.passedSocket()
+        if activated != nil && listeningSocket == nil {
+            logger.info("serving on the socket passed by systemd (socket activation)")
+        }
         self.gateway = GatewayServer(
             configuration: configuration.gateway,
             producer: self.producer,
             group: self.group,
             logger: logger,
-            listeningSocket: listeningSocket
+            listeningSocket: activated
         )
+        let notifier = SystemdNotifier()
+        self.gateway.onDrainStarted = { budget in
+            notifier.stopping(extendMicroseconds: UInt64(budget.components.seconds) * 1_000_000)
+        }
+        if configuration.testingFaultHooks {
+            logger.warning("testing.fault_hooks is on: SIGUSR2 stalls the producer thread")
+            let producer = self.producer
+            signal(SIGUSR2, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: SIGUSR2)
+            source.setEventHandler { producer.stallForTesting() }
+            source.resume()
+            self.faultHookSource = source
+        } else {
+            self.faultHookSource = nil
+        }
         self.serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
                     .init(service: ProducerService(producer: self.producer)),
                     .init(service: self.gateway),
+                    // Last, so it stops first on shutdown: it only watches the others.
+                    .init(
+                        service: WatchdogService(
+                            notifier: notifier,
+                            producer: self.producer,
+                            gateway: self.gateway,
+                            eventLoops: Array(self.group.makeIterator()),
+                            logger: logger
+                        )
+                    ),
                 ],
                 gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
                 logger: logger

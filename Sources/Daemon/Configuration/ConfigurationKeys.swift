@@ -52,6 +52,8 @@ public enum ConfigurationKeys {
         .boolean("embedded_broker", \.embeddedBroker, "Start librdkafka's in-memory mock cluster and publish to it (trials only: messages are not kept)."),
         .integer("embedded_broker.brokers", \.embeddedBrokerCount, 1...9, "Brokers in the embedded mock cluster."),
 
+        .boolean("testing.fault_hooks", \.testingFaultHooks, "Test-only: SIGUSR2 stalls the producer thread (to test the watchdog). Never in production."),
+
         ConfigurationKey(
             name: "log.level",
             summary: "trace, debug, info, notice, warning, error or critical.",

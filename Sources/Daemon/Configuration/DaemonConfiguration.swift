@@ -48,6 +48,9 @@ public struct DaemonConfiguration: Sendable {
 
     public var logLevel = Logger.Level.info
 
+    /// Test-only fault hooks (SIGUSR2 stalls the producer thread). Never enable in production.
+    public var testingFaultHooks = false
+
     public init() {}
 
     /// The librdkafka properties: typed defaults, then passthrough.

@@ -33,6 +33,10 @@ public final class GatewayServer: Service, @unchecked Sendable {
         self.bound = loops[0].makePromise(of: SocketAddress.self)
     }
 
+    /// Called when a graceful shutdown starts, with the longest it may take (systemd: STOPPING=1 and
+    /// EXTEND_TIMEOUT_USEC). Set before `run()`.
+    public var onDrainStarted: (@Sendable (Duration) -> Void)?
+
     /// Where delivery reports for ack-mode connections go; pass to `ProducerThread.start(receiver:)`.
     public var deliveryReceiver: any DeliveryReceiver { self.context }
 
@@ -115,6 +119,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
         let started = ContinuousClock.now
         let deadline = started + self.context.configuration.drainTimeout
         self.context.draining.store(true, ordering: .relaxed)
+        self.onDrainStarted?(self.context.configuration.drainTimeout + self.context.configuration.closeTimeout + .seconds(5))
         self.logger.notice("draining: no new connections, no further reads")
         try? await listener.close()
 

@@ -48,6 +48,7 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
     private let sleeping = ManagedAtomic<Bool>(false)
     private let control = NIOLockedValueBox(Control())
     private let lastProgress = ManagedAtomic<UInt64>(0)
+    private let stalledForTesting = ManagedAtomic<Bool>(false)
     private weak var receiver: (any DeliveryReceiver)?
 
     // Producer-thread-only state.
@@ -110,6 +111,13 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
         }
     }
 
+    /// Test-only fault (enabled by `testing.fault_hooks`): the thread stops making progress, as a wedged
+    /// producer would, so tests can see the watchdog stop pinging.
+    public func stallForTesting() {
+        self.stalledForTesting.store(true, ordering: .relaxed)
+        self.doorbell.ring()
+    }
+
     /// Monotonic nanoseconds of the last turn of the loop; the watchdog checks it is recent.
     public var lastProgressNanoseconds: UInt64 { self.lastProgress.load(ordering: .relaxed) }
 
@@ -120,6 +128,10 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
         var next: [TopicBuffer] = []
         var lastSweep = ContinuousClock.now
         while true {
+            while self.stalledForTesting.load(ordering: .relaxed) {
+                self.doorbell.wait(timeoutMilliseconds: 1000)
+                if self.control.withLockedValue({ $0.stopRequested }) { break }
+            }
             self.doorbell.reset()
             self.lastProgress.store(MonotonicClock.nanoseconds(), ordering: .relaxed)
             let (stop, deadline) = self.control.withLockedValue { ($0.stopRequested, $0.drainDeadline) }
