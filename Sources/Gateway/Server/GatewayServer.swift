@@ -124,9 +124,14 @@ public final class GatewayServer: Service, @unchecked Sendable {
         try? await listener.close()
 
         await self.onEveryLoop { $0.beginDraining() }
+        // A read requested before draining began can still deliver one more batch per connection.
+        try? await Task.sleep(for: .milliseconds(100))
 
-        // Messages already read but waiting for ring space get pushed as the producer frees space.
-        while await self.countOnEveryLoop({ $0.hasBlockedInput }) > 0 && ContinuousClock.now < deadline {
+        // Messages already read but waiting for ring space (or acks) get pushed as the producer frees
+        // space. Done once nothing is blocked on a few checks in a row; refused only at the deadline.
+        var quietChecks = 0
+        while ContinuousClock.now < deadline && quietChecks < 3 {
+            quietChecks = await self.countOnEveryLoop({ $0.hasBlockedInput }) == 0 ? quietChecks + 1 : 0
             try? await Task.sleep(for: .milliseconds(20))
         }
         let refused = await self.countOnEveryLoop { $0.hasBlockedInput }
