@@ -113,17 +113,14 @@ public enum ConfigurationLoader {
         default:
             break
         }
+        let bootstrapServers = configuration.bootstrapServers ?? "127.0.0.1:9092"
         do {
-            try configuration.kafkaConfiguration(bootstrapServers: configuration.bootstrapServers ?? "127.0.0.1:9092").validate()
+            try configuration.kafkaConfiguration(bootstrapServers: bootstrapServers).validate()
         } catch {
-            let typed = [
-                "acks": "kafka.acks", "compression.type": "kafka.compression", "linger.ms": "kafka.linger_ms",
-                "message.timeout.ms": "kafka.message_timeout_ms", "queue.buffering.max.kbytes": "kafka.queue_buffering_max_kbytes",
-                "queue.buffering.max.messages": "kafka.queue_buffering_max_messages", "client.id": "kafka.client_id",
-                "enable.idempotence": "kafka.enable_idempotence", "bootstrap.servers": "kafka.bootstrap_servers",
-            ]
             let overridden = configuration.librdkafka.contains { $0.0 == error.property }
-            let key = overridden ? ConfigurationKeys.librdkafkaPrefix + error.property : typed[error.property] ?? ConfigurationKeys.librdkafkaPrefix + error.property
+            let typedKey = configuration.typedKafkaProperties(bootstrapServers: bootstrapServers)
+                .first { $0.property == error.property }?.key
+            let key = overridden ? ConfigurationKeys.librdkafkaPrefix + error.property : typedKey ?? ConfigurationKeys.librdkafkaPrefix + error.property
             throw ConfigurationError(key: key, message: error.message)
         }
     }

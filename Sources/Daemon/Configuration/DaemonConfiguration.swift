@@ -53,19 +53,27 @@ public struct DaemonConfiguration: Sendable {
 
     public init() {}
 
+    /// The librdkafka properties set by typed keys, each with the configuration key that sets it (so a
+    /// value librdkafka refuses can be reported under the key the operator wrote).
+    func typedKafkaProperties(bootstrapServers: String) -> [(property: String, key: String, value: String)] {
+        [
+            ("bootstrap.servers", "kafka.bootstrap_servers", bootstrapServers),
+            ("client.id", "kafka.client_id", self.clientID),
+            ("acks", "kafka.acks", self.acks),
+            ("enable.idempotence", "kafka.enable_idempotence", self.enableIdempotence ? "true" : "false"),
+            ("compression.type", "kafka.compression", self.compression),
+            ("linger.ms", "kafka.linger_ms", String(self.lingerMilliseconds)),
+            ("message.timeout.ms", "kafka.message_timeout_ms", String(self.messageTimeoutMilliseconds)),
+            ("queue.buffering.max.kbytes", "kafka.queue_buffering_max_kbytes", String(self.queueBufferingMaxKilobytes)),
+            ("queue.buffering.max.messages", "kafka.queue_buffering_max_messages", String(self.queueBufferingMaxMessages)),
+        ]
+    }
+
     /// The librdkafka properties: typed defaults, then passthrough.
     public func kafkaConfiguration(bootstrapServers: String) -> KafkaConfiguration {
-        var configuration = KafkaConfiguration([
-            ("bootstrap.servers", bootstrapServers),
-            ("client.id", self.clientID),
-            ("acks", self.acks),
-            ("enable.idempotence", self.enableIdempotence ? "true" : "false"),
-            ("compression.type", self.compression),
-            ("linger.ms", String(self.lingerMilliseconds)),
-            ("message.timeout.ms", String(self.messageTimeoutMilliseconds)),
-            ("queue.buffering.max.kbytes", String(self.queueBufferingMaxKilobytes)),
-            ("queue.buffering.max.messages", String(self.queueBufferingMaxMessages)),
-        ])
+        var configuration = KafkaConfiguration(
+            self.typedKafkaProperties(bootstrapServers: bootstrapServers).map { ($0.property, $0.value) }
+        )
         for (name, value) in self.librdkafka { configuration.set(name, value) }
         return configuration
     }

@@ -21,8 +21,8 @@ struct WatchdogService: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await self.waitUntilReady()
-            let interval = SystemdNotifier.watchdogInterval() ?? .seconds(5)
-            let watchdogEnabled = SystemdNotifier.watchdogInterval() != nil
+            let watchdogInterval = SystemdNotifier.watchdogInterval()
+            let interval = watchdogInterval ?? .seconds(5)
             // The producer thread turns its loop at least once a second even when idle.
             let progressLimit = UInt64(max(interval, .seconds(3)).components.seconds) * 1_000_000_000
             var lastCounters = self.producer.counters.snapshot()
@@ -33,7 +33,7 @@ struct WatchdogService: Service {
                 let loopsAnswer = await self.eventLoopsAnswer(within: .milliseconds(200))
                 let age = MonotonicClock.nanoseconds() &- self.producer.lastProgressNanoseconds
                 if loopsAnswer && age < progressLimit {
-                    if watchdogEnabled { self.notifier.watchdog() }
+                    if watchdogInterval != nil { self.notifier.watchdog() }
                 } else {
                     self.logger.critical(
                         "watchdog: no progress, not pinging systemd",
