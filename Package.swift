@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "WebSocketProtocol", targets: ["WebSocketProtocol"]),
         .library(name: "Gateway", targets: ["Gateway"]),
+        .library(name: "Monitoring", targets: ["Monitoring"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -36,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C shims, found by pkg-config (Debian: librdkafka-dev, libsystemd-dev).
@@ -80,11 +83,22 @@ let package = Package(
             ],
             swiftSettings: hotPathSwiftSettings
         ),
-        // socket: HTTP routing, WebSocket upgrade, connections, /health.
+        // What the daemon reports about itself: /metrics (swift-prometheus), /ready, librdkafka statistics.
+        .target(
+            name: "Monitoring",
+            dependencies: [
+                "Ingest",
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // socket: HTTP routing, WebSocket upgrade, connections, /health, /ready, /metrics.
         .target(
             name: "Gateway",
             dependencies: [
                 "Ingest",
+                "Monitoring",
                 "Kafka",
                 "WebSocketProtocol",
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -102,6 +116,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "Gateway",
+                "Monitoring",
                 "Ingest",
                 "Kafka",
                 "CSystemd",
@@ -120,6 +135,8 @@ let package = Package(
                 "Daemon",
                 "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -138,9 +155,14 @@ let package = Package(
             swiftSettings: testSwiftSettings
         ),
         .testTarget(
+            name: "MonitoringTests",
+            dependencies: ["Monitoring", "Ingest"],
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "Gateway", "Ingest", "Kafka", "CRdKafka", "TestSupport",
+                "Daemon", "Gateway", "Ingest", "Kafka", "Monitoring", "CRdKafka", "TestSupport",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

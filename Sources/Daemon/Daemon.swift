@@ -4,6 +4,7 @@ import Gateway
 import Ingest
 import Kafka
 import Logging
+import Monitoring
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -17,6 +18,8 @@ import UnixSignals
 public final class Daemon: @unchecked Sendable {
     public let configuration: DaemonConfiguration
     public let counters: IngestCounters
+    /// What `/metrics` and `/ready` report; its registry also takes swift-metrics metrics.
+    public let metrics: DaemonMetrics
     /// Where the daemon publishes (the embedded broker's address when it runs one).
     public let bootstrapServers: String
     private let embeddedBroker: MockCluster?
@@ -55,6 +58,17 @@ public final class Daemon: @unchecked Sendable {
         self.counters = IngestCounters()
         self.producer = ProducerThread(producer: kafka, configuration: configuration.producer, counters: self.counters, logger: logger)
         let threads = configuration.eventLoops == 0 ? System.coreCount : configuration.eventLoops
+        self.metrics = DaemonMetrics(
+            configuration: .init(
+                ringBudgetBytes: configuration.budgetBytes,
+                readinessHighWater: Double(configuration.readinessHighWaterPercent) / 100
+            ),
+            ingest: self.counters,
+            rings: self.producer.registry,
+            eventLoopCount: threads
+        )
+        let statistics = self.metrics.kafkaStatistics
+        kafka.onStatistics = { json in statistics.receive(json: json) }
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let activated = listeningSocket ?? SocketActivation.passedSocket()
         if activated != nil && listeningSocket == nil {
@@ -63,6 +77,7 @@ public final class Daemon: @unchecked Sendable {
         self.gateway = GatewayServer(
             configuration: configuration.gateway,
             producer: self.producer,
+            metrics: self.metrics,
             group: self.group,
             logger: logger,
             listeningSocket: activated
@@ -87,12 +102,21 @@ public final class Daemon: @unchecked Sendable {
                 services: [
                     .init(service: ProducerService(producer: self.producer)),
                     .init(service: self.gateway),
+                    .init(
+                        service: BrokerProbeService(
+                            producer: kafka,
+                            metrics: self.metrics,
+                            interval: .milliseconds(Int64(configuration.brokerCheckSeconds * 1000)),
+                            logger: logger
+                        )
+                    ),
                     // Last, so it stops first on shutdown: it only watches the others.
                     .init(
                         service: WatchdogService(
                             notifier: notifier,
                             producer: self.producer,
                             gateway: self.gateway,
+                            metrics: self.metrics,
                             eventLoops: Array(self.group.makeIterator()),
                             logger: logger
                         )

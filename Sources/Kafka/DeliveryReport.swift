@@ -9,12 +9,16 @@ public struct DeliveryReport: Sendable {
     public let error: KafkaError?
     /// Size of the record value, for byte counters.
     public let payloadBytes: Int
+    /// librdkafka's own produce → report time (`rd_kafka_message_latency`); -1 when unknown (a message
+    /// that never reached librdkafka).
+    public let latencyMicroseconds: Int64
 
-    public init(opaque: UInt64, partition: Int32, offset: Int64, error: KafkaError?, payloadBytes: Int) {
+    public init(opaque: UInt64, partition: Int32, offset: Int64, error: KafkaError?, payloadBytes: Int, latencyMicroseconds: Int64 = -1) {
         self.opaque = opaque
         self.partition = partition
         self.offset = offset
         self.error = error
         self.payloadBytes = payloadBytes
+        self.latencyMicroseconds = latencyMicroseconds
     }
 }

@@ -50,4 +50,11 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
     public static let purgedFromQueue = KafkaError(RD_KAFKA_RESP_ERR__PURGE_QUEUE)
     public static let purgedInFlight = KafkaError(RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
     public static let timedOut = KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT)
+    public static let messageTooLarge = KafkaError(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+    public static let invalidMessageSize = KafkaError(RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE)
+    public static let unknownTopicOrPartition = KafkaError(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+    public static let localUnknownTopic = KafkaError(RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
+    public static let localUnknownPartition = KafkaError(RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION)
+    public static let topicAuthorizationFailed = KafkaError(RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+    public static let clusterAuthorizationFailed = KafkaError(RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED)
 }

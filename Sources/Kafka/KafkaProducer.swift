@@ -98,7 +98,8 @@ public final class KafkaProducer: @unchecked Sendable {
                     let count = rd_kafka_event_message_array(event, batch, 1024)
                     if count == 0 { break }
                     for index in 0..<count {
-                        let message = batch[index]!.pointee
+                        let pointer = batch[index]!
+                        let message = pointer.pointee
                         let error: KafkaError? = message.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(message.err)
                         onDelivery(
                             DeliveryReport(
@@ -106,7 +107,8 @@ public final class KafkaProducer: @unchecked Sendable {
                                 partition: message.partition,
                                 offset: message.offset,
                                 error: error,
-                                payloadBytes: message.len
+                                payloadBytes: message.len,
+                                latencyMicroseconds: rd_kafka_message_latency(pointer)
                             )
                         )
                     }

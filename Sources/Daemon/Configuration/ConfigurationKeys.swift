@@ -36,6 +36,7 @@ public enum ConfigurationKeys {
         .integer("kafka.queue_buffering_max_kbytes", \.queueBufferingMaxKilobytes, 1...2_147_483_647, "librdkafka's queue limit in KiB; beyond it the rings hold messages (backpressure)."),
         .integer("kafka.queue_buffering_max_messages", \.queueBufferingMaxMessages, 1...2_147_483_647, "librdkafka's queue limit in messages."),
         .string("kafka.client_id", \.clientID, "client.id shown to the brokers."),
+        .integer("kafka.statistics_interval_ms", \.statisticsIntervalMilliseconds, 0...86_400_000, "How often librdkafka reports statistics (queue, broker rtt, batches) for /metrics and /ready; 0 = off."),
         ConfigurationKey(
             name: "kafka.record_key",
             summary: "Record key: none, sender (per-sender order) or chat (per-chat order).",
@@ -46,6 +47,9 @@ public enum ConfigurationKeys {
             }
             configuration.recordKey = policy
         },
+
+        .integer("ready.high_water_percent", \.readinessHighWaterPercent, 1...100, "Fill of the topic rings or of librdkafka's queue at which GET /ready answers 503."),
+        .seconds("ready.broker_check_seconds", \.brokerCheckSeconds, 0.1...600, "How often /ready's broker check runs (a metadata request when no broker connection is up)."),
 
         .seconds("shutdown.drain_timeout_seconds", \.drainTimeoutSeconds, 0...3600, "On SIGTERM: time to deliver what was accepted before the rest is failed and reported."),
 

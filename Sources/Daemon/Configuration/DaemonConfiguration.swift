@@ -35,9 +35,16 @@ public struct DaemonConfiguration: Sendable {
     public var queueBufferingMaxKilobytes = 65_536
     public var queueBufferingMaxMessages = 100_000
     public var clientID = "kafka-chat-producer"
+    /// librdkafka statistics for /metrics and /ready; 0 turns them off.
+    public var statisticsIntervalMilliseconds = 1000
     public var recordKey = RecordKeyPolicy.none
     /// Any librdkafka property, passed through verbatim after the typed ones (so it can override them).
     public var librdkafka: [(String, String)] = []
+
+    // readiness
+    /// Fill (percent) of the topic rings or librdkafka's queue at which /ready answers 503.
+    public var readinessHighWaterPercent = 80
+    public var brokerCheckSeconds = 1.0
 
     // lifecycle
     public var drainTimeoutSeconds = 30.0
@@ -66,6 +73,7 @@ public struct DaemonConfiguration: Sendable {
             ("message.timeout.ms", "kafka.message_timeout_ms", String(self.messageTimeoutMilliseconds)),
             ("queue.buffering.max.kbytes", "kafka.queue_buffering_max_kbytes", String(self.queueBufferingMaxKilobytes)),
             ("queue.buffering.max.messages", "kafka.queue_buffering_max_messages", String(self.queueBufferingMaxMessages)),
+            ("statistics.interval.ms", "kafka.statistics_interval_ms", String(self.statisticsIntervalMilliseconds)),
         ]
     }
 

@@ -4,6 +4,7 @@ import Gateway
 import Ingest
 import Kafka
 import Logging
+import Monitoring
 import NIOCore
 import ServiceLifecycle
 
@@ -15,6 +16,7 @@ struct WatchdogService: Service {
     let notifier: SystemdNotifier
     let producer: ProducerThread
     let gateway: GatewayServer
+    let metrics: DaemonMetrics
     let eventLoops: [any EventLoop]
     let logger: Logger
 
@@ -33,8 +35,12 @@ struct WatchdogService: Service {
                 let loopsAnswer = await self.eventLoopsAnswer(within: .milliseconds(200))
                 let age = MonotonicClock.nanoseconds() &- self.producer.lastProgressNanoseconds
                 if loopsAnswer && age < progressLimit {
-                    if watchdogInterval != nil { self.notifier.watchdog() }
+                    if watchdogInterval != nil {
+                        self.notifier.watchdog()
+                        self.metrics.watchdogPinged()
+                    }
                 } else {
+                    self.metrics.watchdogWithheldPing()
                     self.logger.critical(
                         "watchdog: no progress, not pinging systemd",
                         metadata: ["eventLoopsAnswer": "\(loopsAnswer)", "producerIdleSeconds": "\(Double(age) / 1e9)"]

@@ -7,14 +7,17 @@ import NIOCore
 final class LoopConnectionTable: @unchecked Sendable {
     let route: Int
     let eventLoop: any EventLoop
+    /// Written by this loop only, as `LatencyHistogram` requires.
+    let ackLatency: LatencyHistogram
     private var handlers: [WebSocketConnectionHandler?] = []
     private var generations: [UInt32] = []
     private var freeSlots: [Int] = []
     private(set) var count = 0
 
-    init(route: Int, eventLoop: any EventLoop) {
+    init(route: Int, eventLoop: any EventLoop, ackLatency: LatencyHistogram) {
         self.route = route
         self.eventLoop = eventLoop
+        self.ackLatency = ackLatency
     }
 
     func register(_ handler: WebSocketConnectionHandler) -> (slot: Int, generation: UInt32) {

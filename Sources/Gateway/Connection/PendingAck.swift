@@ -1,8 +1,15 @@
 import NIOCore
 
-/// The id an acknowledgement will carry: the client's own `id` token, or the message's number on the
-/// connection (1-based) when the client sent none.
-enum PendingAck {
-    case clientID(ByteBuffer)
-    case number(UInt64)
+/// An ack-mode message awaiting its delivery report: the id its ack will carry, and when it was
+/// accepted (for `kcp_ack_latency_seconds`).
+struct PendingAck {
+    /// The client's own `id` token, or the message's number on the connection (1-based) when it sent none.
+    enum ID {
+        case clientID(ByteBuffer)
+        case number(UInt64)
+    }
+
+    var id: ID
+    /// `MonotonicClock` nanoseconds.
+    var acceptedAt: UInt64
 }

@@ -1,6 +1,7 @@
 import Atomics
 import Ingest
 import Kafka
+import Monitoring
 import NIOCore
 import WebSocketProtocol
 
@@ -24,6 +25,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         static let unwritable = PauseReasons(rawValue: 4)
         static let draining = PauseReasons(rawValue: 8)
         static let blocksProcessing: PauseReasons = [.ringFull, .acksInFlight]
+        static let backpressure: PauseReasons = [.ringFull, .acksInFlight, .unwritable]
     }
 
     enum State {
@@ -48,7 +50,14 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     private var output: ByteBuffer?
     /// Reused to build a JSON reply before framing it.
     private var scratch = ByteBuffer()
-    private var paused: PauseReasons = []
+    private var paused: PauseReasons = [] {
+        didSet {
+            // The paused-connections gauge follows backpressure only (not the shutdown's stop of reads).
+            let was = !oldValue.isDisjoint(with: .backpressure)
+            let isNow = !self.paused.isDisjoint(with: .backpressure)
+            if was != isNow { self.gateway.connections.setPaused(isNow) }
+        }
+    }
     private var readRequested = false
     private var state = State.open
     private var pendingViolation: (code: WebSocketCloseCode, reason: String)?
@@ -83,8 +92,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         (self.slot, self.generation) = self.table.register(self)
-        self.gateway.activeConnections.wrappingIncrement(ordering: .relaxed)
-        self.gateway.openedConnections.wrappingIncrement(ordering: .relaxed)
+        self.gateway.connections.opened()
         if self.gateway.draining.load(ordering: .relaxed) { self.paused.insert(.draining) }
     }
 
@@ -106,7 +114,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         self.table.unregister(slot: self.slot)
         if self.registeredForSpace { self.buffer.removeWaiter(self) }
         self.gateway.producer.registry.detach(self.buffer)
-        self.gateway.activeConnections.wrappingDecrement(ordering: .relaxed)
+        self.gateway.connections.closed()
+        self.paused = []
         self.input = nil
         self.pendingAcks.removeAll()
     }
@@ -178,10 +187,9 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
             // After our close frame, data frames are discarded (RFC 6455 §5.5.1).
             guard self.state == .open else { return .consumed }
             return self.handleText(payload)
-        case .binary:
+        case .binary(let payload):
             guard self.state == .open else { return .consumed }
-            IngestCounters.add(self.counters.received)
-            IngestCounters.add(self.counters.rejected)
+            self.counters.countRejection(.unsupportedFrame, payloadBytes: payload.bytes.count)
             self.writeError(
                 code: "unsupported_frame",
                 reason: nil,
@@ -208,12 +216,11 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         case .success(let message):
             return self.accept(message, payload)
         case .failure(let rejection):
+            self.counters.countRejection(MessageRejectionKind(rejection.reason), payloadBytes: payload.bytes.count)
             if rejection.reason == .invalidUTF8 {
                 self.pendingViolation = (.invalidFramePayloadData, "text message is not valid UTF-8")
                 return .retryLater  // stop here; the connection is failed right after
             }
-            IngestCounters.add(self.counters.received)
-            IngestCounters.add(self.counters.rejected)
             self.writeError(
                 code: "invalid_message",
                 reason: rejection.reason.rawValue,
@@ -264,9 +271,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
                 return .retryLater
             }
         }
-        IngestCounters.add(self.counters.received)
         guard result == .pushed else {
-            IngestCounters.add(self.counters.rejected)
+            self.counters.countRejection(.messageTooLarge, payloadBytes: payload.bytes.count)
             self.writeError(
                 code: "message_too_large",
                 reason: nil,
@@ -277,15 +283,14 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
             return .consumed
         }
         self.sequence = nextSequence
+        IngestCounters.add(self.counters.received)
+        IngestCounters.add(self.counters.receivedBytes, payload.bytes.count)
         IngestCounters.add(self.counters.accepted)
         IngestCounters.add(self.counters.acceptedBytes, byteCount)
         if wantsAcks {
             self.messageNumber += 1
-            if let id = message.id {
-                self.pendingAcks[nextSequence] = .clientID(self.copyToken(id, from: payload))
-            } else {
-                self.pendingAcks[nextSequence] = .number(self.messageNumber)
-            }
+            let id: PendingAck.ID = message.id.map { .clientID(self.copyToken($0, from: payload)) } ?? .number(self.messageNumber)
+            self.pendingAcks[nextSequence] = PendingAck(id: id, acceptedAt: MonotonicClock.nanoseconds())
         }
         return .consumed
     }
@@ -333,6 +338,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     /// Writes the ack or nack for one delivery report; returns true when something was written.
     func acknowledge(_ report: DeliveryReport, sequence: UInt32) -> Bool {
         guard self.state != .closed, let pending = self.pendingAcks.removeValue(forKey: sequence) else { return false }
+        self.table.ackLatency.record(nanoseconds: MonotonicClock.nanoseconds() &- pending.acceptedAt)
         self.scratch.clear()
         if let error = report.error {
             self.scratch.writeStaticString("{\"nack\":")
@@ -364,7 +370,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     }
 
     private func writeAckID(_ pending: PendingAck) {
-        switch pending {
+        switch pending.id {
         case .clientID(var token):
             self.scratch.writeBuffer(&token)
         case .number(let number):
@@ -396,6 +402,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
 
     private func refuse(_ message: ChatMessage, _ payload: WebSocketPayload) {
         IngestCounters.add(self.counters.received)
+        IngestCounters.add(self.counters.receivedBytes, payload.bytes.count)
         IngestCounters.add(self.counters.refusedAtShutdown)
         guard self.target.wantsAcks else { return }
         self.messageNumber += 1

@@ -37,7 +37,7 @@ final class ChatWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Sendab
         case .failure(let rejection):
             session.rejection = rejection
             return nil
-        case .success(.health):
+        case .success(.health), .success(.ready), .success(.metrics):
             return nil
         case .success(.webSocket(let target)):
             if let refusal = gateway.admissionRefusal() {

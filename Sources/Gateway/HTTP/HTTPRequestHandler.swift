@@ -1,9 +1,11 @@
+import Monitoring
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
 
-/// Answers every request that was not upgraded: `/health`, and clear errors for everything else
-/// (404 for unknown paths, 400/426 for bad handshakes, 503 when no buffer can be had).
+/// Answers every request that was not upgraded: `/health` (liveness), `/ready` (readiness), `/metrics`
+/// (Prometheus), and clear errors for everything else (404 for unknown paths, 400/426 for bad
+/// handshakes, 503 when no buffer can be had). Each error is counted by its code.
 final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -43,6 +45,21 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .success(.health):
             let body = self.gateway.healthJSON()
             self.write(status: .ok, headers: [], body: body, head: head, keepAlive: head.isKeepAlive, context: context)
+        case .success(.ready):
+            let readiness = self.gateway.metrics.readiness()
+            let body = ByteBuffer(string: readiness.json)
+            self.write(status: readiness.isReady ? .ok : .serviceUnavailable, headers: [], body: body, head: head, keepAlive: head.isKeepAlive, context: context)
+        case .success(.metrics):
+            let body = ByteBuffer(bytes: self.gateway.metrics.exposition())
+            self.write(
+                status: .ok,
+                contentType: "text/plain; version=0.0.4; charset=utf-8",
+                headers: [],
+                body: body,
+                head: head,
+                keepAlive: head.isKeepAlive,
+                context: context
+            )
         case .success(.webSocket):
             let rejection = HTTPRejection(status: .badRequest, code: "bad_handshake", message: "WebSocket handshake could not be completed")
             self.write(rejection, head: head, context: context)
@@ -52,6 +69,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func write(_ rejection: HTTPRejection, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        self.gateway.connections.rejected(code: rejection.code)
         var body = ByteBuffer()
         body.writeString("{\"error\":{\"code\":")
         JSONText.writeString(rejection.code, into: &body)
@@ -64,6 +82,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func write(
         status: HTTPResponseStatus,
+        contentType: String = "application/json",
         headers extra: [(String, String)],
         body: ByteBuffer,
         head: HTTPRequestHead,
@@ -71,7 +90,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         context: ChannelHandlerContext
     ) {
         var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Content-Length", value: String(body.readableBytes))
         headers.add(name: "Cache-Control", value: "no-store")
         for (name, value) in extra { headers.add(name: name, value: value) }

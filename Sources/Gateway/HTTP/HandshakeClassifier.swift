@@ -7,6 +7,8 @@ import NIOHTTP1
 enum HandshakeClassifier {
     enum Route: Equatable {
         case health
+        case ready
+        case metrics
         case webSocket(WebSocketTarget)
     }
 
@@ -15,9 +17,12 @@ enum HandshakeClassifier {
 
     static func classify(_ head: HTTPRequestHead) -> Result<Route, HTTPRejection> {
         let (path, query) = self.split(head.uri)
-        if path == "/health" {
+        switch path {
+        case "/health", "/ready", "/metrics":
             guard head.method == .GET || head.method == .HEAD else { return .failure(self.methodNotAllowed(path)) }
-            return .success(.health)
+            return .success(path == "/health" ? .health : path == "/ready" ? .ready : .metrics)
+        default:
+            break
         }
 
         let topic: TopicName

@@ -2,6 +2,7 @@ import Atomics
 import Ingest
 import Kafka
 import Logging
+import Monitoring
 import NIOCore
 import NIOHTTP1
 
@@ -13,19 +14,23 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
     let logger: Logger
     let tables: [LoopConnectionTable]
     private let routes: [ObjectIdentifier: Int]
-    /// Set when a graceful shutdown starts: new handshakes get 503.
-    let draining = ManagedAtomic<Bool>(false)
-    let activeConnections = ManagedAtomic<Int>(0)
-    let openedConnections = ManagedAtomic<Int>(0)
+    let metrics: DaemonMetrics
+    var connections: ConnectionCounters { self.metrics.connections }
+    /// Set when a graceful shutdown starts: new handshakes get 503, `/ready` says 503.
+    var draining: ManagedAtomic<Bool> { self.metrics.state.draining }
 
     var counters: IngestCounters { self.producer.counters }
 
-    init(configuration: GatewayConfiguration, producer: ProducerThread, eventLoops: [any EventLoop], logger: Logger) {
+    init(configuration: GatewayConfiguration, producer: ProducerThread, metrics: DaemonMetrics, eventLoops: [any EventLoop], logger: Logger) {
         precondition(eventLoops.count <= MessageTicket.maxRoutes, "at most \(MessageTicket.maxRoutes) event loops")
+        precondition(metrics.ackLatencies.count == eventLoops.count, "one ack latency histogram per event loop")
         self.configuration = configuration
         self.producer = producer
+        self.metrics = metrics
         self.logger = logger
-        self.tables = eventLoops.enumerated().map { LoopConnectionTable(route: $0.offset, eventLoop: $0.element) }
+        self.tables = eventLoops.enumerated().map {
+            LoopConnectionTable(route: $0.offset, eventLoop: $0.element, ackLatency: metrics.ackLatencies[$0.offset])
+        }
         self.routes = Dictionary(uniqueKeysWithValues: eventLoops.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
     }
 
@@ -55,7 +60,7 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
         var body = ByteBuffer()
         let usage = self.producer.registry.usage()
         body.writeString("{\"status\":\"ok\",\"draining\":\(self.draining.load(ordering: .relaxed)),\"connections\":")
-        JSONText.writeInteger(self.activeConnections.load(ordering: .relaxed), into: &body)
+        JSONText.writeInteger(self.connections.active, into: &body)
         body.writeString(",\"topics\":")
         JSONText.writeInteger(usage.topics, into: &body)
         body.writeString(",\"bufferedBytes\":")

@@ -1,6 +1,7 @@
 import Atomics
 import Ingest
 import Logging
+import Monitoring
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -21,12 +22,13 @@ public final class GatewayServer: Service, @unchecked Sendable {
     public init(
         configuration: GatewayConfiguration,
         producer: ProducerThread,
+        metrics: DaemonMetrics,
         group: MultiThreadedEventLoopGroup,
         logger: Logger,
         listeningSocket: NIOBSDSocket.Handle? = nil
     ) {
         let loops = Array(group.makeIterator())
-        self.context = GatewayContext(configuration: configuration, producer: producer, eventLoops: loops, logger: logger)
+        self.context = GatewayContext(configuration: configuration, producer: producer, metrics: metrics, eventLoops: loops, logger: logger)
         self.group = group
         self.logger = logger
         self.listeningSocket = listeningSocket
@@ -46,7 +48,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
     }
 
     /// Connections currently open, for status and health.
-    public var activeConnections: Int { self.context.activeConnections.load(ordering: .relaxed) }
+    public var activeConnections: Int { self.context.connections.active }
 
     public func run() async throws {
         let channel: any Channel
@@ -151,7 +153,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
         // Acks were handed to the loops before `drain` returned, so they are written before the close frames.
         await self.onEveryLoop { $0.closeForShutdown() }
         let closeDeadline = ContinuousClock.now + self.context.configuration.closeTimeout + .milliseconds(500)
-        while self.context.activeConnections.load(ordering: .relaxed) > 0 && ContinuousClock.now < closeDeadline {
+        while self.context.connections.active > 0 && ContinuousClock.now < closeDeadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
         self.logger.notice("gateway stopped", metadata: ["seconds": "\(ContinuousClock.now - started)"])

@@ -245,9 +245,13 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
     private func handle(_ report: DeliveryReport) {
         if let error = report.error {
             IngestCounters.add(self.counters.failed)
+            IngestCounters.add(self.counters.failedByCause[DeliveryFailureCause(error).rawValue])
             self.failuresByError[error.code, default: (error, 0)].count += 1
         } else {
             IngestCounters.add(self.counters.delivered)
+            if report.latencyMicroseconds >= 0 {
+                self.counters.deliveryLatency.record(nanoseconds: UInt64(report.latencyMicroseconds) &* 1000)
+            }
         }
         let ticket = MessageTicket(rawValue: report.opaque)
         if ticket.wantsAck {

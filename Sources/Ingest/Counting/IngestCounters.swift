@@ -19,6 +19,14 @@ public final class IngestCounters: Sendable {
     public let failed = ManagedAtomic<Int>(0)
     /// Bytes of accepted record values.
     public let acceptedBytes = ManagedAtomic<Int>(0)
+    /// Payload bytes of every text message received, accepted or not.
+    public let receivedBytes = ManagedAtomic<Int>(0)
+    /// `rejected`, by `MessageRejectionKind.rawValue` (refusals at shutdown are counted in `refusedAtShutdown`).
+    public let rejectedByKind: [ManagedAtomic<Int>] = MessageRejectionKind.allCases.map { _ in ManagedAtomic(0) }
+    /// `failed`, by `DeliveryFailureCause.rawValue`.
+    public let failedByCause: [ManagedAtomic<Int>] = DeliveryFailureCause.allCases.map { _ in ManagedAtomic(0) }
+    /// librdkafka's produce → delivery report time of delivered messages; written by the producer thread only.
+    public let deliveryLatency = LatencyHistogram()
     /// Messages read from a client but refused because the daemon was shutting down before they fit a ring.
     public let refusedAtShutdown = ManagedAtomic<Int>(0)
     /// Times a connection stopped reading because its ring was full.
@@ -29,6 +37,27 @@ public final class IngestCounters: Sendable {
     @inline(__always)
     public static func add(_ counter: ManagedAtomic<Int>, _ value: Int = 1) {
         counter.wrappingIncrement(by: value, ordering: .relaxed)
+    }
+
+    /// A received message the contract refused.
+    @inline(__always)
+    public func countRejection(_ kind: MessageRejectionKind, payloadBytes: Int) {
+        Self.add(self.received)
+        Self.add(self.receivedBytes, payloadBytes)
+        Self.add(self.rejected)
+        Self.add(self.rejectedByKind[kind.rawValue])
+    }
+
+    /// Rejections by kind, for metrics; `shuttingDown` is `refusedAtShutdown`.
+    public func rejectionsByKind() -> [(kind: MessageRejectionKind, count: Int)] {
+        MessageRejectionKind.allCases.map { kind in
+            (kind, kind == .shuttingDown ? self.refusedAtShutdown.load(ordering: .relaxed) : self.rejectedByKind[kind.rawValue].load(ordering: .relaxed))
+        }
+    }
+
+    /// Failures by cause, for metrics.
+    public func failuresByCause() -> [(cause: DeliveryFailureCause, count: Int)] {
+        DeliveryFailureCause.allCases.map { ($0, self.failedByCause[$0.rawValue].load(ordering: .relaxed)) }
     }
 
     public struct Snapshot: Sendable, Equatable {
