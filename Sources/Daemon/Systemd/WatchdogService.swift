@@ -88,7 +88,9 @@ struct WatchdogService: Service {
         let received = Double(now.received - previous.received) / max(seconds, 0.001)
         let delivered = Double(now.delivered - previous.delivered) / max(seconds, 0.001)
         let usage = self.producer.registry.usage()
-        return "\(self.gateway.activeConnections) connections, \(Int(received)) msgs/s in, \(Int(delivered)) msgs/s delivered, "
+        let readiness = self.metrics.readiness()
+        let ready = readiness.isReady ? "ready" : "not ready (" + readiness.reasons.map(\.code).joined(separator: ", ") + ")"
+        return "\(ready); \(self.gateway.activeConnections) connections, \(Int(received)) msgs/s in, \(Int(delivered)) msgs/s delivered, "
             + "\(usage.usedBytes) bytes queued in \(usage.topics) topics, \(now.failed) failed"
     }
 }
