@@ -20,6 +20,21 @@ struct ConfigurationTests {
         #expect(configuration.recordKey == .none)
     }
 
+    @Test("--print-config hides credentials")
+    func printConfigHidesSecrets() throws {
+        let configuration = try ConfigurationLoader.load(
+            file: nil,
+            environment: ["KCP_LIBRDKAFKA_SASL_PASSWORD": "hunter2-secret"],
+            overrides: Self.bootstrap + [("librdkafka.sasl.username", "svc-chat"), ("librdkafka.ssl.key.password", "k3y")]
+        )
+        let text = ConfigurationLoader.render(configuration)
+        #expect(text.contains("librdkafka.sasl.username = svc-chat"))
+        #expect(text.contains("librdkafka.sasl.password = (hidden: 14 characters)"))
+        #expect(!text.contains("hunter2-secret"))
+        #expect(!text.contains("k3y"))
+        #expect(text.contains("kafka.statistics_interval_ms = 1000"))
+    }
+
     @Test("file < environment < command line; librdkafka passthrough from all three")
     func precedence() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("kcp-\(UUID()).conf")

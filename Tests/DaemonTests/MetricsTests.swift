@@ -81,6 +81,16 @@ extension IntegrationTests {
                 }
             )
 
+            // The families a scrape declares are exactly the ones the alert rules and dashboard are checked against.
+            let latest = try await Self.scrape(port).response.body
+            var declared: [String: String] = [:]
+            for line in latest.split(separator: "\n") where line.hasPrefix("# TYPE ") {
+                let parts = line.split(separator: " ")
+                declared[String(parts[2])] = String(parts[3])
+            }
+            let known = Dictionary(uniqueKeysWithValues: PrometheusRulesTests.knownMetrics.map { ($0.name, $0.type.rawValue) })
+            #expect(declared == known)
+
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("scrape-\(UUID().uuidString).txt")
             try response.body.write(to: file, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(at: file) }

@@ -133,8 +133,17 @@ public enum ConfigurationLoader {
             text += "\(key.name) = \(key.value(in: configuration))\n\n"
         }
         for (name, value) in configuration.librdkafka {
-            text += "\(ConfigurationKeys.librdkafkaPrefix)\(name) = \(value)\n"
+            let shown = Self.isSecret(name) ? "(hidden: \(value.utf8.count) characters)" : value
+            text += "\(ConfigurationKeys.librdkafkaPrefix)\(name) = \(shown)\n"
         }
         return text
+    }
+
+    /// librdkafka properties that hold credentials (`sasl.password`, `ssl.key.password`,
+    /// `sasl.oauthbearer.client.secret`, `ssl.key.pem`…): `--print-config` must not put them in a
+    /// terminal or a support ticket.
+    static func isSecret(_ property: String) -> Bool {
+        let name = property.lowercased()
+        return name.contains("password") || name.contains("secret") || name.hasSuffix(".pem") || name == "sasl.oauthbearer.config"
     }
 }
