@@ -55,9 +55,9 @@ public final class Daemon: @unchecked Sendable {
             configuration: configuration.kafkaConfiguration(bootstrapServers: self.bootstrapServers),
             logger: logger
         )
-        self.counters = IngestCounters()
-        self.producer = ProducerThread(producer: kafka, configuration: configuration.producer, counters: self.counters, logger: logger)
         let threads = configuration.eventLoops == 0 ? System.coreCount : configuration.eventLoops
+        self.counters = IngestCounters(eventLoops: threads)
+        self.producer = ProducerThread(producer: kafka, configuration: configuration.producer, counters: self.counters, logger: logger)
         self.metrics = DaemonMetrics(
             configuration: .init(
                 ringBudgetBytes: configuration.budgetBytes,

@@ -9,8 +9,8 @@ public struct DeliveryReport: Sendable {
     public let error: KafkaError?
     /// Size of the record value, for byte counters.
     public let payloadBytes: Int
-    /// librdkafka's own produce → report time (`rd_kafka_message_latency`); -1 when unknown (a message
-    /// that never reached librdkafka).
+    /// librdkafka's produce → report time (`rd_kafka_message_latency`) of the oldest message of the
+    /// produce request this one was acknowledged with; -1 when unknown (never reached librdkafka).
     public let latencyMicroseconds: Int64
 
     public init(opaque: UInt64, partition: Int32, offset: Int64, error: KafkaError?, payloadBytes: Int, latencyMicroseconds: Int64 = -1) {

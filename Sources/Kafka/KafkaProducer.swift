@@ -94,12 +94,16 @@ public final class KafkaProducer: @unchecked Sendable {
             defer { rd_kafka_event_destroy(event) }
             switch rd_kafka_event_type(event) {
             case RD_KAFKA_EVENT_DR:
+                // One report event holds one produce request's messages, acknowledged together. Their
+                // latency is taken once, from the first (oldest) message: an upper bound for the rest,
+                // without a clock read per message (rd_kafka_message_latency reads the clock).
+                var latency: Int64?
                 while true {
                     let count = rd_kafka_event_message_array(event, batch, 1024)
                     if count == 0 { break }
+                    if latency == nil { latency = rd_kafka_message_latency(batch[0]!) }
                     for index in 0..<count {
-                        let pointer = batch[index]!
-                        let message = pointer.pointee
+                        let message = batch[index]!.pointee
                         let error: KafkaError? = message.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(message.err)
                         onDelivery(
                             DeliveryReport(
@@ -108,7 +112,7 @@ public final class KafkaProducer: @unchecked Sendable {
                                 offset: message.offset,
                                 error: error,
                                 payloadBytes: message.len,
-                                latencyMicroseconds: rd_kafka_message_latency(pointer)
+                                latencyMicroseconds: latency!
                             )
                         )
                     }

@@ -151,7 +151,7 @@ struct ExportedMetrics {
         for (index, failure) in ingest.failuresByCause().enumerated() {
             self.messagesFailed[index].update(to: failure.count)
         }
-        self.receivedBytes.update(to: ingest.receivedBytes.load(ordering: .relaxed))
+        self.receivedBytes.update(to: totals.receivedBytes)
         self.acceptedBytes.update(to: totals.acceptedBytes)
         self.backpressurePauses.update(to: totals.backpressurePauses)
 

@@ -189,7 +189,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
             return self.handleText(payload)
         case .binary(let payload):
             guard self.state == .open else { return .consumed }
-            self.counters.countRejection(.unsupportedFrame, payloadBytes: payload.bytes.count)
+            self.counters.countRejection(.unsupportedFrame, route: self.table.route, payloadBytes: payload.bytes.count)
             self.writeError(
                 code: "unsupported_frame",
                 reason: nil,
@@ -216,7 +216,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         case .success(let message):
             return self.accept(message, payload)
         case .failure(let rejection):
-            self.counters.countRejection(MessageRejectionKind(rejection.reason), payloadBytes: payload.bytes.count)
+            self.counters.countRejection(MessageRejectionKind(rejection.reason), route: self.table.route, payloadBytes: payload.bytes.count)
             if rejection.reason == .invalidUTF8 {
                 self.pendingViolation = (.invalidFramePayloadData, "text message is not valid UTF-8")
                 return .retryLater  // stop here; the connection is failed right after
@@ -272,7 +272,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
             }
         }
         guard result == .pushed else {
-            self.counters.countRejection(.messageTooLarge, payloadBytes: payload.bytes.count)
+            self.counters.countRejection(.messageTooLarge, route: self.table.route, payloadBytes: payload.bytes.count)
             self.writeError(
                 code: "message_too_large",
                 reason: nil,
@@ -283,10 +283,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
             return .consumed
         }
         self.sequence = nextSequence
-        IngestCounters.add(self.counters.received)
-        IngestCounters.add(self.counters.receivedBytes, payload.bytes.count)
-        IngestCounters.add(self.counters.accepted)
-        IngestCounters.add(self.counters.acceptedBytes, byteCount)
+        self.counters.countAccepted(route: self.table.route, payloadBytes: payload.bytes.count, recordBytes: byteCount)
         if wantsAcks {
             self.messageNumber += 1
             let id: PendingAck.ID = message.id.map { .clientID(self.copyToken($0, from: payload)) } ?? .number(self.messageNumber)
@@ -401,9 +398,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     }
 
     private func refuse(_ message: ChatMessage, _ payload: WebSocketPayload) {
-        IngestCounters.add(self.counters.received)
-        IngestCounters.add(self.counters.receivedBytes, payload.bytes.count)
-        IngestCounters.add(self.counters.refusedAtShutdown)
+        self.counters.countRefusedAtShutdown(route: self.table.route, payloadBytes: payload.bytes.count)
         guard self.target.wantsAcks else { return }
         self.messageNumber += 1
         self.scratch.clear()

@@ -1,36 +1,33 @@
-import Atomics
-
 /// A latency histogram with fixed buckets that its one writer thread updates without a lock.
 ///
 /// swift-prometheus's `Histogram` takes a mutex per observation; at a million deliveries a second
 /// that is a measurable share of the producer thread. Here each instance has exactly one writer (the
-/// producer thread, or one event loop), so recording is a bucket search and two relaxed load/store
-/// pairs — plain moves on x86 — and a scrape on another thread reads the atomics.
+/// producer thread, or one event loop), so recording is a short bucket search and two relaxed
+/// load/store pairs in a `CounterBlock` — plain moves on x86 — and a scrape on another thread reads them.
 public final class LatencyHistogram: Sendable {
     /// Upper bounds in seconds, shared by every latency histogram so they can be summed and compared.
     public static let boundsSeconds: [Double] = [
         0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
     ]
+    private static let boundsNanoseconds: [Int] = boundsSeconds.map { Int(($0 * 1e9).rounded()) }
 
-    private let boundsNanoseconds: [UInt64]
-    /// Observations per bucket, not cumulative; the last one counts values above every bound.
-    private let buckets: [ManagedAtomic<UInt64>]
-    private let sumNanoseconds = ManagedAtomic<UInt64>(0)
+    /// Slots 0…bounds: observations per bucket, not cumulative (the last is above every bound);
+    /// then the sum in nanoseconds.
+    private let slots = CounterBlock(count: LatencyHistogram.boundsSeconds.count + 2)
+    private var sumSlot: Int { Self.boundsSeconds.count + 1 }
 
-    public init() {
-        self.boundsNanoseconds = Self.boundsSeconds.map { UInt64(($0 * 1e9).rounded()) }
-        self.buckets = (0...Self.boundsSeconds.count).map { _ in ManagedAtomic<UInt64>(0) }
-    }
+    public init() {}
 
     /// Records one observation. Only the instance's single writer thread may call this.
     @inline(__always)
     public func record(nanoseconds: UInt64) {
+        let value = Int(truncatingIfNeeded: nanoseconds)
         var index = 0
-        let bounds = self.boundsNanoseconds
-        while index < bounds.count && nanoseconds > bounds[index] { index += 1 }
-        let bucket = self.buckets[index]
-        bucket.store(bucket.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
-        self.sumNanoseconds.store(self.sumNanoseconds.load(ordering: .relaxed) &+ nanoseconds, ordering: .relaxed)
+        Self.boundsNanoseconds.withUnsafeBufferPointer { bounds in
+            while index < bounds.count && value > bounds[index] { index += 1 }
+        }
+        self.slots.bump(index)
+        self.slots.bump(self.sumSlot, by: value)
     }
 
     /// What a scrape reads; several histograms (one per event loop) add up with `+`.
@@ -49,6 +46,9 @@ public final class LatencyHistogram: Sendable {
     }
 
     public func snapshot() -> Snapshot {
-        Snapshot(counts: self.buckets.map { $0.load(ordering: .relaxed) }, sumNanoseconds: self.sumNanoseconds.load(ordering: .relaxed))
+        Snapshot(
+            counts: (0...Self.boundsSeconds.count).map { UInt64(truncatingIfNeeded: self.slots.load($0)) },
+            sumNanoseconds: UInt64(truncatingIfNeeded: self.slots.load(self.sumSlot))
+        )
     }
 }

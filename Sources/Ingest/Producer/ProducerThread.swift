@@ -208,7 +208,7 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
             return true
         }
         if consumed > 0 {
-            IngestCounters.add(self.counters.produced, consumed)
+            self.counters.countProduced(consumed)
             buffer.wakeWaiters()
         }
         if queueFull { return .queueFull }
@@ -244,11 +244,10 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
 
     private func handle(_ report: DeliveryReport) {
         if let error = report.error {
-            IngestCounters.add(self.counters.failed)
-            IngestCounters.add(self.counters.failedByCause[DeliveryFailureCause(error).rawValue])
+            self.counters.countFailed(DeliveryFailureCause(error))
             self.failuresByError[error.code, default: (error, 0)].count += 1
         } else {
-            IngestCounters.add(self.counters.delivered)
+            self.counters.countDelivered()
             if report.latencyMicroseconds >= 0 {
                 self.counters.deliveryLatency.record(nanoseconds: UInt64(report.latencyMicroseconds) &* 1000)
             }
