@@ -1,5 +1,12 @@
 # Convenience targets; each one is a script in scripts/.
-.PHONY: run test bench bench-quick microbench
+.PHONY: run test bench bench-quick microbench install uninstall
+
+# Install locations (see scripts/install): `make install PREFIX=/usr DESTDIR=/tmp/pkg` stages a package,
+# `make install BINARY=path` installs a binary built elsewhere instead of building a release one.
+PREFIX ?= /usr/local
+INSTALL_ENV = DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' BINDIR='$(BINDIR)' SYSCONFDIR='$(SYSCONFDIR)' \
+	DOCDIR='$(DOCDIR)' UNITDIR='$(UNITDIR)' SYSUSERSDIR='$(SYSUSERSDIR)' TMPFILESDIR='$(TMPFILESDIR)' \
+	BINARY='$(BINARY)'
 
 run:            ## the daemon against the embedded mock broker
 	scripts/run --embedded-broker
@@ -15,3 +22,9 @@ bench-quick:    ## one small load-test cell (CI smoke run)
 
 microbench:     ## package-benchmark microbenchmarks of the per-message path
 	scripts/microbench
+
+install:        ## binary, systemd units, sysusers/tmpfiles snippets, config, README (DESTDIR, PREFIX)
+	$(INSTALL_ENV) scripts/install install
+
+uninstall:      ## removes what install put there (an edited config stays)
+	$(INSTALL_ENV) scripts/install uninstall

@@ -3,6 +3,9 @@ import CLinux
 import Daemon
 import Foundation
 import Logging
+import Metrics
+import Monitoring
+import Prometheus
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,11 +18,12 @@ struct KafkaChatProducerCommand: AsyncParsableCommand {
         abstract: "Accepts chat messages over WebSocket and publishes them to Kafka without losing one.",
         discussion: """
             Endpoints: ws://HOST:PORT/send-message/chat/{chat} → topic kafka.chat.{chat},
-            ws://HOST:PORT/send-message/global → kafka.chat.global, GET /health.
+            ws://HOST:PORT/send-message/global → kafka.chat.global, GET /health, /ready, /metrics.
 
             Settings come from defaults, then --config FILE, then KCP_* environment variables, then
             --set KEY=VALUE and the flags below. `--list-keys` shows every key with its default.
-            """
+            """,
+        version: BuildInfo.version
     )
 
     @Option(name: .long, help: ArgumentHelp("Configuration file (`key = value` lines).", valueName: "file"))
@@ -78,15 +82,19 @@ struct KafkaChatProducerCommand: AsyncParsableCommand {
             overrides.append((String(setting[..<equals]), String(setting[setting.index(after: equals)...])))
         }
 
+        let environment = ProcessInfo.processInfo.environment
+        // Under systemd with StandardError=journal, lines carry their syslog priority for `journalctl -p`.
+        let journald = JournalStream.isConnected(fileDescriptor: STDERR_FILENO, environment: environment)
         let configuration: DaemonConfiguration
         do {
             configuration = try ConfigurationLoader.load(
                 file: self.config,
-                environment: ProcessInfo.processInfo.environment,
+                environment: environment,
                 overrides: overrides
             )
         } catch {
-            FileHandle.standardError.write(Data("kafka-chat-producer: configuration error: \(error)\n".utf8))
+            let priority = journald ? "<\(JournaldLogHandler.priority(of: .error))>" : ""
+            FileHandle.standardError.write(Data("\(priority)kafka-chat-producer: configuration error: \(error)\n".utf8))
             throw ExitCode(78)  // EX_CONFIG
         }
         if self.printConfig {
@@ -97,6 +105,11 @@ struct KafkaChatProducerCommand: AsyncParsableCommand {
         Self.tuneMalloc()
         let level = configuration.logLevel
         LoggingSystem.bootstrap { label in
+            if journald {
+                var handler = JournaldLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
@@ -109,6 +122,8 @@ struct KafkaChatProducerCommand: AsyncParsableCommand {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
         }
+        // Metrics that libraries report through swift-metrics land in the same /metrics scrape.
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: daemon.metrics.registry))
         try await daemon.run()
     }
 }
