@@ -1,6 +1,7 @@
 import Atomics
 import Foundation
 import Kafka
+import NIOConcurrencyHelpers
 import Testing
 
 extension IntegrationTests {
@@ -18,6 +19,7 @@ extension IntegrationTests {
             let acked = ManagedAtomic<Int>(0)
             let nacked = ManagedAtomic<Int>(0)
             let closedWith1001 = ManagedAtomic<Int>(0)
+            let readerEndings = NIOLockedValueBox<[String]>([])
             let clients = 8
             let payload = String(repeating: "p", count: 80)
             // Everyone connects first, so all clients are in when the signal comes.
@@ -39,17 +41,29 @@ extension IntegrationTests {
                             }
                         }
                         group.addTask {
-                            _ = try? await onThread {
-                                while true {
-                                    let frame = try socket.receiveFrame()
-                                    if frame.opcode == 8 {
-                                        if frame.closeCode == 1001 { closedWith1001.wrappingIncrement(ordering: .relaxed) }
-                                        try? socket.sendClose(code: 1000)
-                                        return
+                            do {
+                                try await onThread {
+                                    // Clients without acks hear nothing until the close frame, which comes
+                                    // after the whole drain: a receive timeout is not the end for them.
+                                    let giveUp = ContinuousClock.now + .seconds(60)
+                                    while true {
+                                        let frame: TestWebSocketClient.Frame
+                                        do {
+                                            frame = try socket.receiveFrame()
+                                        } catch TestWebSocketClient.ClientError.timedOut where ContinuousClock.now < giveUp {
+                                            continue
+                                        }
+                                        if frame.opcode == 8 {
+                                            if frame.closeCode == 1001 { closedWith1001.wrappingIncrement(ordering: .relaxed) }
+                                            try? socket.sendClose(code: 1000)
+                                            return
+                                        }
+                                        if frame.text.hasPrefix(#"{"ack""#) { acked.wrappingIncrement(ordering: .relaxed) }
+                                        if frame.text.hasPrefix(#"{"nack""#) { nacked.wrappingIncrement(ordering: .relaxed) }
                                     }
-                                    if frame.text.hasPrefix(#"{"ack""#) { acked.wrappingIncrement(ordering: .relaxed) }
-                                    if frame.text.hasPrefix(#"{"nack""#) { nacked.wrappingIncrement(ordering: .relaxed) }
                                 }
+                            } catch {
+                                readerEndings.withLockedValue { $0.append("client \(client): \(error)") }
                             }
                         }
                     }
@@ -74,7 +88,7 @@ extension IntegrationTests {
             #expect(process.finalCounter("delivered") == accepted)
             #expect(process.finalCounter("failed") == 0)
             #expect(nacked.load(ordering: .relaxed) == 0)
-            #expect(closedWith1001.load(ordering: .relaxed) == clients)
+            #expect(closedWith1001.load(ordering: .relaxed) == clients, "\(readerEndings.withLockedValue { $0 }) \(process.log.suffix(2500))")
             let inKafka = try TopicReader(bootstrapServers: broker.bootstrapServers).recordCount(of: "kafka.chat.global")
             #expect(inKafka == Int64(accepted))
             // Ack-mode clients heard about every one of their messages: acked ≤ accepted, and the rest came
