@@ -74,6 +74,12 @@ final class TestWebSocketClient: @unchecked Sendable {
         close(self.fd)
     }
 
+    /// Makes the close (at deinit) a TCP reset instead of a FIN, like a client that crashed.
+    func resetOnClose() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(self.fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+    }
+
     /// Connects and upgrades; throws `handshakeRejected` with the server's answer when it refuses.
     static func connect(port: Int, path: String, headers: [(String, String)]? = nil) throws -> TestWebSocketClient {
         let client = try TestWebSocketClient(port: port)
