@@ -70,6 +70,10 @@ extension IntegrationTests {
                 #expect(reply["retriable"] as? Bool == true)
             }
             #expect(daemon.counters.failed == 5)
+            let samples = try await IntegrationTests.Metrics.scrape(port).samples
+            #expect(samples["kcp_messages_failed_total{error=\"timed_out\"}"] == 5)
+            let counters = daemon.counters
+            print("FAULT message-timeout: accepted=\(counters.accepted) delivered=\(counters.delivered) failed=\(counters.failed) nacked=\(replies.count) metric timed_out=\(Int(samples["kcp_messages_failed_total{error=\"timed_out\"}"] ?? -1))")
             daemon.broker.setAllBrokers(up: true)
             try await daemon.stop()
         }

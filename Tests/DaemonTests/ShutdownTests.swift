@@ -74,7 +74,9 @@ extension IntegrationTests {
             try await Task.sleep(for: .seconds(2))
             #expect(acked.load(ordering: .relaxed) > 0)
             process.signal(SIGTERM)
+            let signalled = ContinuousClock.now
             let status = await process.waitForExit(seconds: 40)
+            let stopSeconds = ContinuousClock.now - signalled
             do {
                 try await work.value
             } catch {
@@ -91,6 +93,12 @@ extension IntegrationTests {
             #expect(closedWith1001.load(ordering: .relaxed) == clients, "\(readerEndings.withLockedValue { $0 }) \(process.log.suffix(2500))")
             let inKafka = try TopicReader(bootstrapServers: broker.bootstrapServers).recordCount(of: "kafka.chat.global")
             #expect(inKafka == Int64(accepted))
+            print(
+                "FAULT sigterm-full-load: accepted=\(accepted) delivered=\(process.finalCounter("delivered") ?? -1) failed=\(process.finalCounter("failed") ?? -1) "
+                    + "inKafka=\(inKafka) acked=\(acked.load(ordering: .relaxed)) nacked=\(nacked.load(ordering: .relaxed)) closed1001=\(closedWith1001.load(ordering: .relaxed)) "
+                    + "exit=\(status.map(String.init) ?? "none") after \(stopSeconds) (drain timeout 20 s)"
+            )
+            #expect(stopSeconds < .seconds(25), "stopped within the drain timeout plus the close timeout")
             // Ack-mode clients heard about every one of their messages: acked ≤ accepted, and the rest came
             // from the two clients that did not ask for acks.
             #expect(acked.load(ordering: .relaxed) > 0)
