@@ -330,21 +330,7 @@ struct PrometheusRulesTests {
             found,
             "promtool is not installed: `apt-get install prometheus` (Debian), or run scripts/test, which installs it through scripts/install-deps"
         )
-        let root = self.root
-        return try await onThread {
-            let process = Process()
-            process.executableURL = promtool
-            process.arguments = arguments
-            process.currentDirectoryURL = root
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            // Read before waiting, so a full pipe cannot block promtool.
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            let output = "$ promtool \(arguments.joined(separator: " "))\n" + String(decoding: data, as: UTF8.self)
-            return (process.terminationStatus, output)
-        }
+        let run = try await ToolRun.run(promtool.path, arguments, directory: self.root)
+        return (run.status, "$ promtool \(arguments.joined(separator: " "))\n" + run.output)
     }
 }

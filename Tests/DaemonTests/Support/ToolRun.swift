@@ -12,11 +12,18 @@ struct ToolRun: Sendable {
 
     /// Finds `tool` on PATH. Runs on its own thread (see `onThread`): `make install` copies a large binary
     /// and must not park the cooperative pool meanwhile.
-    static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:], removing: Set<String> = []) async throws -> ToolRun {
+    static func run(
+        _ tool: String,
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        removing: Set<String> = [],
+        directory: URL? = nil
+    ) async throws -> ToolRun {
         try await onThread {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [tool] + arguments
+            if let directory { process.currentDirectoryURL = directory }
             var env = ProcessInfo.processInfo.environment.filter { !removing.contains($0.key) }
             env.merge(environment) { $1 }
             process.environment = env
