@@ -40,6 +40,20 @@ let package = Package(
             path: "Sources/MockBroker",
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
+        // Echo server on the daemon's own frame reader and writer, for Autobahn|Testsuite (`scripts/autobahn`).
+        .executableTarget(
+            name: "autobahn-echo",
+            dependencies: [
+                .product(name: "WebSocketProtocol", package: "kafka-chat-producer"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/AutobahnEcho",
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
         // Microbenchmarks of the per-message path (package-benchmark: `swift package benchmark`).
         .executableTarget(
             name: "IngestBenchmarks",
