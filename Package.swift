@@ -39,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // C shims, found by pkg-config (Debian: librdkafka-dev, libsystemd-dev).
@@ -93,10 +95,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Handshake access control: bearer tokens (static, JWT via jwt-kit), Origin allowlist, trusted proxies.
+        .target(
+            name: "Access",
+            dependencies: [
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // socket: HTTP routing, WebSocket upgrade, connections, /health, /ready, /metrics.
         .target(
             name: "Gateway",
             dependencies: [
+                "Access",
                 "Ingest",
                 "Monitoring",
                 "Kafka",
@@ -115,6 +129,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
+                "Access",
                 "Gateway",
                 "Monitoring",
                 "Ingest",
@@ -160,9 +175,20 @@ let package = Package(
             swiftSettings: testSwiftSettings
         ),
         .testTarget(
+            name: "AccessTests",
+            dependencies: [
+                "Access",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
             name: "DaemonTests",
             dependencies: [
                 "Daemon", "Gateway", "Ingest", "Kafka", "Monitoring", "CRdKafka", "TestSupport",
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -38,6 +38,8 @@ public final class Daemon: @unchecked Sendable {
     ) throws {
         self.configuration = configuration
         self.logger = logger
+        // Token and key files first: a bad one must fail before threads and clients exist.
+        let access = try AccessSettingsLoader.load(configuration)
         if configuration.embeddedBroker {
             let broker = try MockCluster(brokers: configuration.embeddedBrokerCount)
             self.embeddedBroker = broker
@@ -74,8 +76,10 @@ public final class Daemon: @unchecked Sendable {
         if activated != nil && listeningSocket == nil {
             logger.info("serving on the socket passed by systemd (socket activation)")
         }
+        var gatewayConfiguration = configuration.gateway
+        gatewayConfiguration.access = access
         self.gateway = GatewayServer(
-            configuration: configuration.gateway,
+            configuration: gatewayConfiguration,
             producer: self.producer,
             metrics: self.metrics,
             group: self.group,

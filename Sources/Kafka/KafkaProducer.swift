@@ -161,6 +161,26 @@ public final class KafkaProducer: @unchecked Sendable {
         return err == RD_KAFKA_RESP_ERR_NO_ERROR
     }
 
+    /// The names of the cluster's topics that start with `prefix`; nil when no broker answered in time.
+    ///
+    /// Asks for all topics rather than for one by name: a producer's metadata request for a named topic
+    /// lets brokers with `auto.create.topics.enable` create it, and a request for all topics never does.
+    public func topicNames(withPrefix prefix: String, timeoutMilliseconds: Int32) -> Set<String>? {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let err = rd_kafka_metadata(self.handle, 1, nil, &metadata, timeoutMilliseconds)
+        guard let metadata else { return nil }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        var names = Set<String>()
+        for index in 0..<Int(metadata.pointee.topic_cnt) {
+            let topic = metadata.pointee.topics[index]
+            guard topic.err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, let name = topic.topic else { continue }
+            let string = String(cString: name)
+            if string.hasPrefix(prefix) { names.insert(string) }
+        }
+        return names
+    }
+
     /// The fatal error that stopped the idempotent producer, if any.
     public var fatalError: KafkaError? {
         var errstr = [CChar](repeating: 0, count: 256)

@@ -43,12 +43,12 @@ public final class DaemonMetrics: Sendable {
         self.ingest = ingest
         self.rings = rings
         self.ackLatencies = (0..<eventLoopCount).map { _ in LatencyHistogram() }
-        self.watchdogPings = self.registry.makeCounter(
-            name: "kcp_watchdog_pings_total",
+        self.watchdogPings = self.registry.counter(
+            named: "kcp_watchdog_pings_total",
             help: "Watchdog checks that found every event loop and the producer thread making progress, and sent WATCHDOG=1."
         )
-        self.watchdogMissed = self.registry.makeCounter(
-            name: "kcp_watchdog_missed_total",
+        self.watchdogMissed = self.registry.counter(
+            named: "kcp_watchdog_missed_total",
             help: "Watchdog checks that found an event loop or the producer thread stuck, and sent no WATCHDOG=1."
         )
         self.exported = Mutex(ExportedMetrics(registry: self.registry))

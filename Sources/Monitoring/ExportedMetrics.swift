@@ -11,6 +11,8 @@ struct ExportedMetrics {
     private var connectionsRejected: [ExportedCounter]
     private let connectionsActive: Gauge
     private let connectionsPaused: Gauge
+    private var connectionsClosed: [ExportedCounter]
+    private var rateLimitPauses: ExportedCounter
 
     private var messagesReceived: ExportedCounter
     private var messagesRejected: [ExportedCounter]
@@ -52,48 +54,56 @@ struct ExportedMetrics {
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
         func counter(_ name: String, _ help: String) -> ExportedCounter {
-            ExportedCounter(registry.makeCounter(name: name, help: help))
+            ExportedCounter(registry.counter(named: name, help: help))
         }
         func gauge(_ name: String, _ help: String) -> Gauge {
-            registry.makeGauge(name: name, help: help)
+            registry.gauge(named: name, help: help)
+        }
+        /// One series per value of a closed label set, all with the same help.
+        func counters(_ name: String, label: String, values: [String], _ help: String) -> [ExportedCounter] {
+            values.map { ExportedCounter(registry.counter(named: name, labels: [(label, $0)], help: help)) }
         }
         self.connectionsOpened = counter("kcp_connections_opened_total", "WebSocket connections accepted (upgraded).")
-        self.connectionsRejected = ConnectionCounters.rejectionReasons.map {
-            ExportedCounter(
-                registry.makeCounter(
-                    name: "kcp_connections_rejected_total",
-                    labels: [("reason", $0)],
-                    help: "HTTP requests answered with an error instead of a WebSocket, by error code."
-                )
-            )
-        }
+        self.connectionsRejected = counters(
+            "kcp_connections_rejected_total",
+            label: "reason",
+            values: ConnectionCounters.rejectionReasons,
+            "HTTP requests answered with an error instead of a WebSocket, by error code."
+        )
         self.connectionsActive = gauge("kcp_connections_active", "WebSocket connections open now.")
         self.connectionsPaused = gauge(
             "kcp_connections_paused",
             "WebSocket connections not being read because of backpressure (ring full, acks in flight, or client not reading)."
         )
-        self.messagesReceived = counter("kcp_messages_received_total", "Text messages received, valid or not.")
-        self.messagesRejected = MessageRejectionKind.allCases.map {
+        self.connectionsClosed = ConnectionCounters.closeReasons.map {
             ExportedCounter(
-                registry.makeCounter(
-                    name: "kcp_messages_rejected_total",
-                    labels: [("reason", $0.label)],
-                    help: "Messages refused with an error reply (nothing published), by reason."
+                registry.counter(
+                    named: "kcp_connections_closed_total",
+                    labels: [("reason", $0)],
+                    help: "WebSocket connections the server closed (protocol violation, limit, shutdown), by reason."
                 )
             )
         }
+        self.rateLimitPauses = counter(
+            "kcp_rate_limit_pauses_total",
+            "Times a connection stopped reading because it exceeded limits.messages_per_second or limits.bytes_per_second."
+        )
+        self.messagesReceived = counter("kcp_messages_received_total", "Text messages received, valid or not.")
+        self.messagesRejected = counters(
+            "kcp_messages_rejected_total",
+            label: "reason",
+            values: MessageRejectionKind.allCases.map(\.label),
+            "Messages refused with an error reply (nothing published), by reason."
+        )
         self.messagesAccepted = counter("kcp_messages_accepted_total", "Messages written to a topic buffer; each ends delivered or failed.")
         self.messagesProduced = counter("kcp_messages_produced_total", "Messages handed to librdkafka.")
         self.messagesDelivered = counter("kcp_messages_delivered_total", "Messages the Kafka broker confirmed.")
-        self.messagesFailed = DeliveryFailureCause.allCases.map {
-            ExportedCounter(
-                registry.makeCounter(
-                    name: "kcp_messages_failed_total",
-                    labels: [("error", $0.label)],
-                    help: "Accepted messages that could not be delivered (nacked to ack-mode clients, logged), by error."
-                )
-            )
-        }
+        self.messagesFailed = counters(
+            "kcp_messages_failed_total",
+            label: "error",
+            values: DeliveryFailureCause.allCases.map(\.label),
+            "Accepted messages that could not be delivered (nacked to ack-mode clients, logged), by error."
+        )
         self.receivedBytes = counter("kcp_received_bytes_total", "Payload bytes of the text messages received.")
         self.acceptedBytes = counter("kcp_accepted_bytes_total", "Bytes of the Kafka record values accepted.")
         self.backpressurePauses = counter("kcp_backpressure_pauses_total", "Times a connection stopped reading because its topic buffer was full.")
@@ -112,14 +122,14 @@ struct ExportedMetrics {
         self.kafkaBatchMessages = gauge("kcp_kafka_batch_messages_avg", "Average messages per batch in librdkafka's last statistics window.")
         self.kafkaTransmitErrors = counter("kcp_kafka_tx_errors_total", "Request transmission errors to Kafka brokers.")
         self.kafkaTransmitRetries = counter("kcp_kafka_tx_retries_total", "Requests librdkafka retried.")
-        self.processCPU = ExportedCounter(registry.makeCounter(name: "process_cpu_seconds_total", help: "User and system CPU time spent, in seconds."))
+        self.processCPU = ExportedCounter(registry.counter(named: "process_cpu_seconds_total", help: "User and system CPU time spent, in seconds."))
         self.processResident = gauge("process_resident_memory_bytes", "Resident memory size in bytes.")
         self.processVirtual = gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.")
         self.processOpenFDs = gauge("process_open_fds", "Open file descriptors.")
         self.processMaxFDs = gauge("process_max_fds", "Limit on open file descriptors.")
         self.processStart = gauge("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.")
         self.processThreads = gauge("process_threads", "Threads in the process.")
-        registry.makeGauge(name: "kcp_build_info", labels: [("version", BuildInfo.version)], help: "Always 1; the version label says which build runs.")
+        registry.gauge(named: "kcp_build_info", labels: [("version", BuildInfo.version)], help: "Always 1; the version label says which build runs.")
             .set(Int64(1))
     }
 
@@ -137,6 +147,10 @@ struct ExportedMetrics {
         for (index, rejection) in connections.rejections().enumerated() {
             self.connectionsRejected[index].update(to: rejection.count)
         }
+        for (index, close) in connections.closes().enumerated() {
+            self.connectionsClosed[index].update(to: close.count)
+        }
+        self.rateLimitPauses.update(to: connections.rateLimitPauses)
         self.connectionsActive.set(Int64(connections.active))
         self.connectionsPaused.set(Int64(max(0, connections.paused)))
 
@@ -218,6 +232,6 @@ struct ExportedMetrics {
                 "kcp_kafka_broker_internal_latency_p99_seconds",
                 "99th percentile time produce requests waited in librdkafka's internal queue, last statistics window."
             ),
-        ].map { self.registry.makeGauge(name: $0.0, labels: labels, help: $0.1) }
+        ].map { self.registry.gauge(named: $0.0, labels: labels, help: $0.1) }
     }
 }

@@ -56,6 +56,13 @@ public struct WebSocketFrameReader: Sendable {
         fragmentedOpcode != nil
     }
 
+    /// Whether a complete fragmented message that the callback answered `retryLater` to waits here. Its
+    /// frames are already consumed from the caller's buffer, so the caller must call `read` again even when
+    /// it has no new bytes (an empty buffer will do), or the message waits for the peer's next frame.
+    public var holdsPausedMessage: Bool {
+        hasCompletedMessage
+    }
+
     /// Capacity of the retained reassembly buffer, nil when none is held (for tests and diagnostics).
     var reassemblyCapacity: Int? {
         reassembly?.capacity

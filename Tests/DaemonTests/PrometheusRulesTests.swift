@@ -21,6 +21,8 @@ struct PrometheusRulesTests {
         // counters
         ("kcp_connections_opened_total", .counter),
         ("kcp_connections_rejected_total", .counter),  // {reason}
+        ("kcp_connections_closed_total", .counter),  // {reason}
+        ("kcp_rate_limit_pauses_total", .counter),
         ("kcp_messages_received_total", .counter),
         ("kcp_messages_rejected_total", .counter),  // {reason}
         ("kcp_messages_accepted_total", .counter),

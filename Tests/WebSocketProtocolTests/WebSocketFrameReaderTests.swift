@@ -530,6 +530,28 @@ struct WebSocketFrameReaderTests {
         #expect(harness.events.last == .binary([1, 2]))
     }
 
+    @Test("holdsPausedMessage: a paused reassembled message is redelivered from an empty buffer")
+    func pausedReassembledMessageWithNoBytesLeft() {
+        // The connection handler keeps no buffer once everything was consumed; the reader must then be
+        // read with an empty one (regression: the message waited for the client's next frame).
+        var harness = ReaderHarness()
+        #expect(!harness.reader.holdsPausedMessage)
+        #expect(harness.feed(Encoder.text("Hel", fin: false)) == .needMoreBytes)
+        #expect(!harness.reader.holdsPausedMessage)  // partly received: nothing to deliver yet
+        #expect(harness.feed(Encoder.continuation(Array("lo".utf8), fin: true)) { _ in .retryLater } == .paused)
+        #expect(harness.buffer.readableBytes == 0)
+        #expect(harness.reader.holdsPausedMessage)
+        var empty = ByteBuffer()
+        var delivered: [RecordedEvent] = []
+        let outcome = harness.reader.read(&empty) { event in
+            delivered.append(RecordedEvent(event))
+            return .consumed
+        }
+        #expect(outcome == .needMoreBytes)
+        #expect(delivered == [.text("Hello")])
+        #expect(!harness.reader.holdsPausedMessage)
+    }
+
     @Test("while a reassembled message waits, no new frame is parsed")
     func pausedReassembledBlocksFollowingFrames() {
         var harness = ReaderHarness()

@@ -1,3 +1,4 @@
+import Access
 import Ingest
 import Logging
 
@@ -12,14 +13,28 @@ public enum ConfigurationKeys {
         .integer("listen.port", \.listenPort, 0...65535, "TCP port of the listener; 0 lets the kernel choose."),
         .integer("listen.event_loops", \.eventLoops, 0...127, "Event loop threads; 0 = one per core."),
 
+        .text("http.allowed_origins", \.allowedOrigins, check: { text throws(AccessSetupError) in _ = try OriginPolicy.parse(text, requireOrigin: false) }, "Origins (scheme://host[:port], comma-separated) whose web pages may open a WebSocket; * = any. Others get 403 origin_not_allowed."),
+        .boolean("http.require_origin", \.requireOrigin, "Refuse handshakes without an Origin header (non-browser clients send none)."),
+        .text("http.trusted_proxies", \.trustedProxies, check: { text throws(AccessSetupError) in _ = try TrustedProxies.parse(text) }, "Reverse proxies (IPs or CIDR blocks, comma-separated) whose X-Forwarded-For names the client for logs and per-IP limits; empty = none."),
+
+        .text("auth.tokens_file", \.authTokensFile, "Bearer tokens, one per line: TOKEN [chat,chat|*] (or sha256:HEX instead of TOKEN). Setting it (or a JWT key) makes a token required."),
+        .text("auth.jwt_hs256_secret_file", \.jwtHS256SecretFile, "File holding the HS256 secret (>= 32 bytes) that JWTs may be signed with."),
+        .text("auth.jwt_rs256_public_key_file", \.jwtRS256PublicKeyFile, "PEM RSA public key (>= 2048 bits) that JWTs may be signed with (RS256)."),
+        .text("auth.jwt_audience", \.jwtAudience, "Required aud of JWTs; must be set with a JWT key."),
+        .text("auth.jwt_issuer", \.jwtIssuer, "Required iss of JWTs; empty = any issuer."),
+        .seconds("auth.jwt_leeway_seconds", \.jwtLeewaySeconds, 0...300, "Clock skew tolerated when checking a JWT's exp and nbf."),
+
         .integer("websocket.max_message_bytes", \.maxMessageBytes, 64...(16 << 20), "Largest text message after reassembly; bigger closes the connection with 1009."),
         .integer("websocket.max_fragments", \.maxFragments, 1...65536, "Most frames one message may be split into; more closes with 1009."),
         .integer("websocket.max_acks_in_flight", \.maxAcksInFlight, 1...(1 << 20), "Ack-mode messages a connection may have awaiting delivery before it stops reading."),
         .seconds("websocket.close_timeout_seconds", \.closeTimeoutSeconds, 0...600, "How long a client may take to answer our close frame."),
+        .seconds("websocket.idle_timeout_seconds", \.idleTimeoutSeconds, 0...86_400, "A client that sends nothing (no message, no pong) this long is closed with 1001. 0 = never."),
+        .seconds("websocket.ping_interval_seconds", \.pingIntervalSeconds, 0...86_400, "A client silent this long gets a ping, again every interval, so healthy idle clients answer and stay. 0 = no pings."),
 
         .integer("buffer.ring_bytes", \.ringBytes, 4096...(1 << 30), "Capacity of each topic's ring (a power of two); reserved from the budget when the ring is created."),
         .integer("buffer.budget_bytes", \.budgetBytes, 4096...(1 << 40), "Memory all topic rings together may use; a new chat beyond it gets HTTP 503."),
         .seconds("buffer.idle_ring_seconds", \.idleRingSeconds, 0...86_400, "A ring with no connection, empty this long, is freed."),
+        ] + Self.limitsKeys + Self.topicsKeys + [
 
         ConfigurationKey(
             name: "kafka.bootstrap_servers",

@@ -102,6 +102,7 @@ public enum ConfigurationLoader {
                 message: "\(configuration.maxMessageBytes) does not fit a ring of \(ring) bytes (at most \(largestRecord)); raise buffer.ring_bytes"
             )
         }
+        try ConfigurationKeys.validateLimits(configuration)
         switch (configuration.bootstrapServers, configuration.embeddedBroker) {
         case (nil, false):
             throw ConfigurationError(
@@ -123,6 +124,8 @@ public enum ConfigurationLoader {
             let key = overridden ? ConfigurationKeys.librdkafkaPrefix + error.property : typedKey ?? ConfigurationKeys.librdkafkaPrefix + error.property
             throw ConfigurationError(key: key, message: error.message)
         }
+        // Reads the token and key files, so a missing or bad one stops the daemon with exit code 78.
+        _ = try AccessSettingsLoader.load(configuration)
     }
 
     /// The configuration as a documented file: every key, its summary and its value.

@@ -14,16 +14,54 @@ public struct DaemonConfiguration: Sendable {
     /// 0 = one event loop per core.
     public var eventLoops = 0
 
+    // http: what the handshake believes about browsers and proxies
+    /// `*` (any) or the comma-separated origins whose pages may open a WebSocket.
+    public var allowedOrigins = "*"
+    /// Refuse handshakes without an `Origin` header (only browsers send one).
+    public var requireOrigin = false
+    /// Comma-separated addresses or CIDR blocks whose `X-Forwarded-For` is believed; empty: none.
+    public var trustedProxies = ""
+
+    // auth: off unless a tokens file or a JWT key is set
+    public var authTokensFile = ""
+    public var jwtHS256SecretFile = ""
+    public var jwtRS256PublicKeyFile = ""
+    public var jwtAudience = ""
+    public var jwtIssuer = ""
+    public var jwtLeewaySeconds = 30.0
+
     // websocket
     public var maxMessageBytes = 64 * 1024
     public var maxFragments = 128
     public var maxAcksInFlight = 4096
     public var closeTimeoutSeconds = 2.0
+    /// Silent this long (no data, no pong) → closed with 1001; 0 = never.
+    public var idleTimeoutSeconds = 120.0
+    /// Silent this long → the server pings (again every interval); 0 = no pings.
+    public var pingIntervalSeconds = 30.0
 
     // buffers
     public var ringBytes = 1 << 20
     public var budgetBytes = 256 << 20
     public var idleRingSeconds = 60.0
+
+    // limits (0 = off); see GatewayLimits
+    public var maxConnections = 100_000
+    public var maxConnectionsPerIP = 1000
+    public var messagesPerSecond = 0
+    public var bytesPerSecond = 0
+    public var burstSeconds = 1.0
+    public var rateViolationCloseSeconds = 10.0
+    public var handshakeTimeoutSeconds = 10.0
+    public var overloadCloseSeconds = 0.0
+
+    // topics
+    public var chatPattern = ChatPolicy.defaultPattern
+    /// Comma-separated; empty = any chat.
+    public var allowedChats = ""
+    public var maxTopics = 10_000
+    public var requireExistingTopics = false
+    public var topicExistenceCacheSeconds = 10.0
 
     // kafka
     public var bootstrapServers: String?
@@ -87,7 +125,7 @@ public struct DaemonConfiguration: Sendable {
     }
 
     var gateway: GatewayConfiguration {
-        GatewayConfiguration(
+        var gateway = GatewayConfiguration(
             host: self.listenHost,
             port: self.listenPort,
             maxMessageBytes: self.maxMessageBytes,
@@ -97,6 +135,8 @@ public struct DaemonConfiguration: Sendable {
             drainTimeout: .milliseconds(Int64(self.drainTimeoutSeconds * 1000)),
             closeTimeout: .milliseconds(Int64(self.closeTimeoutSeconds * 1000))
         )
+        gateway.limits = self.gatewayLimits
+        return gateway
     }
 
     var producer: ProducerThread.Configuration {
@@ -105,7 +145,8 @@ public struct DaemonConfiguration: Sendable {
             ring: RingRegistry.Configuration(
                 ringCapacityBytes: self.ringBytes,
                 budgetBytes: self.budgetBytes,
-                idleReclaimAfter: .milliseconds(Int64(self.idleRingSeconds * 1000))
+                idleReclaimAfter: .milliseconds(Int64(self.idleRingSeconds * 1000)),
+                maxTopics: self.maxTopics
             )
         )
     }

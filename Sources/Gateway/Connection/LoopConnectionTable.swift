@@ -13,6 +13,10 @@ final class LoopConnectionTable: @unchecked Sendable {
     private var generations: [UInt32] = []
     private var freeSlots: [Int] = []
     private(set) var count = 0
+    /// How often `sweep` runs while the loop has connections (idle and overload timeouts); set once by
+    /// `GatewayContext` before any connection, nil when no timeout is on.
+    var sweepInterval: TimeAmount?
+    private var sweepTask: RepeatedTask?
 
     init(route: Int, eventLoop: any EventLoop, ackLatency: LatencyHistogram) {
         self.route = route
@@ -23,6 +27,7 @@ final class LoopConnectionTable: @unchecked Sendable {
     func register(_ handler: WebSocketConnectionHandler) -> (slot: Int, generation: UInt32) {
         self.eventLoop.preconditionInEventLoop()
         self.count += 1
+        if self.sweepTask == nil, let interval = self.sweepInterval { self.startSweeping(every: interval) }
         if let slot = self.freeSlots.popLast() {
             self.handlers[slot] = handler
             return (slot, self.generations[slot])
@@ -40,6 +45,19 @@ final class LoopConnectionTable: @unchecked Sendable {
         self.generations[slot] = (self.generations[slot] &+ 1) & MessageTicket.generationMask
         self.freeSlots.append(slot)
         self.count -= 1
+        if self.count == 0 {
+            self.sweepTask?.cancel()
+            self.sweepTask = nil
+        }
+    }
+
+    /// One timer per loop for the connections' timeouts, instead of one per connection; it runs only
+    /// while the loop has connections.
+    private func startSweeping(every interval: TimeAmount) {
+        self.sweepTask = self.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            let now = MonotonicClock.nanoseconds()
+            self.forEach { $0.sweep(now: now) }
+        }
     }
 
     /// Routes a batch of delivery reports to their connections; each connection flushes once.

@@ -17,15 +17,20 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// Why reading is paused; any reason pauses reading, the first two also pause processing.
+    /// Why reading is paused; any reason pauses reading, those in `blocksProcessing` also pause processing.
     struct PauseReasons: OptionSet {
         let rawValue: UInt8
         static let ringFull = PauseReasons(rawValue: 1)
         static let acksInFlight = PauseReasons(rawValue: 2)
         static let unwritable = PauseReasons(rawValue: 4)
         static let draining = PauseReasons(rawValue: 8)
-        static let blocksProcessing: PauseReasons = [.ringFull, .acksInFlight]
+        /// Over `limits.messages_per_second`/`bytes_per_second`; a scheduled task resumes it. Not part of
+        /// `backpressure`: it is the client's doing, not Kafka's, and must not page anyone.
+        static let rateLimited = PauseReasons(rawValue: 16)
+        static let blocksProcessing: PauseReasons = [.ringFull, .acksInFlight, .rateLimited]
         static let backpressure: PauseReasons = [.ringFull, .acksInFlight, .unwritable]
+        /// Waiting for Kafka: what `limits.overload_close_seconds` measures.
+        static let kafkaBlocked: PauseReasons = [.ringFull, .acksInFlight]
     }
 
     enum State {
@@ -73,6 +78,20 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     private var cleanedUp = false
     private var closeTimer: Scheduled<Void>?
 
+    // Limits (`GatewayLimits`); the per-loop sweep drives the timeouts, so no timer per connection.
+    private let limits: LimitsRuntime
+    /// nil when no rate is set: the per-message check is then one nil test.
+    private var rateLimit: ConnectionRateLimit?
+    private var rateTimer: Scheduled<Void>?
+    private var rateViolationPending = false
+    /// Bytes arrived since the last sweep (set per read, not per message; no clock read).
+    private var heardFrom = false
+    private var lastHeardAt: UInt64
+    private var lastPingAt: UInt64 = 0
+    /// When a sweep first found the connection blocked by Kafka without progress; 0 when it is not.
+    private var blockedSince: UInt64 = 0
+    private var sequenceAtSweep: UInt32 = 0
+
     init(target: WebSocketTarget, buffer: TopicBuffer, gateway: GatewayContext, eventLoop: any EventLoop) {
         self.target = target
         self.buffer = buffer
@@ -80,6 +99,10 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         self.eventLoop = eventLoop
         self.table = gateway.table(for: eventLoop)
         self.counters = gateway.counters
+        self.limits = gateway.limitsRuntime
+        let now = MonotonicClock.nanoseconds()
+        self.lastHeardAt = now
+        self.rateLimit = ConnectionRateLimit(gateway.limitsRuntime.limits, now: now)
         self.reader = WebSocketFrameReader(
             maxMessageBytes: gateway.configuration.maxMessageBytes,
             maxFragments: gateway.configuration.maxFragments,
@@ -111,6 +134,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         self.cleanedUp = true
         self.state = .closed
         self.closeTimer?.cancel()
+        self.rateTimer?.cancel()
         self.table.unregister(slot: self.slot)
         if self.registeredForSpace { self.buffer.removeWaiter(self) }
         self.gateway.producer.registry.detach(self.buffer)
@@ -124,6 +148,11 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard self.state != .closed else { return }
+        self.heardFrom = true
+        if self.rateLimit != nil {
+            // One clock read per read burst, none per message.
+            self.rateLimit!.refill(now: MonotonicClock.nanoseconds())
+        }
         var incoming = self.unwrapInboundIn(data)
         if self.input == nil || self.input!.readableBytes == 0 {
             self.input = incoming
@@ -166,7 +195,10 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
 
     /// Parses and handles every complete frame in `input`, unless processing is paused.
     private func processInput() {
-        guard self.paused.isDisjoint(with: .blocksProcessing), var bytes = self.input else { return }
+        guard self.paused.isDisjoint(with: .blocksProcessing) else { return }
+        // A fragmented message that got `retryLater` waits in the reader, not in `input`: read even without new
+        // bytes, or it would wait for the client's next frame (and vanish unreported at shutdown).
+        guard var bytes = self.input ?? (self.reader.holdsPausedMessage ? ByteBuffer() : nil) else { return }
         self.input = nil
         let outcome = self.reader.read(&bytes) { event in self.handle(event) }
         if bytes.readableBytes > 0 {
@@ -178,6 +210,9 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         } else if let violation = self.pendingViolation {
             self.pendingViolation = nil
             self.fail(code: violation.code, reason: violation.reason)
+        } else if self.rateViolationPending {
+            self.rateViolationPending = false
+            self.closeForLimit(.policyViolation, reason: self.rateViolationReason(), counted: "rate_limited")
         }
     }
 
@@ -186,9 +221,17 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         case .text(let payload):
             // After our close frame, data frames are discarded (RFC 6455 §5.5.1).
             guard self.state == .open else { return .consumed }
-            return self.handleText(payload)
+            if self.rateLimit != nil && !self.refusingInput && !self.admitByRate(bytes: payload.bytes.count) {
+                return .retryLater
+            }
+            let disposition = self.handleText(payload)
+            if disposition == .retryLater { self.rateLimit?.giveBack(bytes: payload.bytes.count) }
+            return disposition
         case .binary(let payload):
             guard self.state == .open else { return .consumed }
+            if self.rateLimit != nil && !self.refusingInput && !self.admitByRate(bytes: payload.bytes.count) {
+                return .retryLater
+            }
             self.counters.countRejection(.unsupportedFrame, route: self.table.route, payloadBytes: payload.bytes.count)
             self.writeError(
                 code: "unsupported_frame",
@@ -310,6 +353,97 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         return tag
     }
 
+    // MARK: limits
+
+    /// The message's tokens were not there at the last read: look at the clock once more, then either
+    /// pause reading until the buckets allow it (backpressure first), or — when the connection has been
+    /// over its rate for longer than `limits.rate_violation_close_seconds` — close it with 1008, politely
+    /// (our close frame, then the client's awaited while its data is read and discarded): closing the
+    /// socket with the flood still unread would send a reset that can destroy the close frame in flight.
+    private func admitByRate(bytes count: Int) -> Bool {
+        if self.rateLimit!.take(bytes: count) { return true }
+        let now = MonotonicClock.nanoseconds()
+        self.rateLimit!.refill(now: now)
+        if self.rateLimit!.take(bytes: count) { return true }
+        if self.rateLimit!.throttled(now: now) {
+            self.rateViolationPending = true  // closed once the reader has returned
+            return false
+        }
+        guard let context = self.context else { return false }
+        self.paused.insert(.rateLimited)
+        self.gateway.connections.rateLimitPaused()
+        let wait = min(self.rateLimit!.pauseNanoseconds(bytes: count), 3_600_000_000_000)
+        self.rateTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(wait))) {
+            self.rateTimer = nil
+            self.rateLimit?.refill(now: MonotonicClock.nanoseconds())
+            self.resume(.rateLimited)
+        }
+        return false
+    }
+
+    private func rateViolationReason() -> String {
+        let limits = self.limits.limits
+        var rates: [String] = []
+        if limits.messagesPerSecond > 0 { rates.append("\(limits.messagesPerSecond) messages/s") }
+        if limits.bytesPerSecond > 0 { rates.append("\(limits.bytesPerSecond) bytes/s") }
+        return "rate limit exceeded for more than \(limits.rateViolationClose): at most \(rates.joined(separator: " and "))"
+    }
+
+    /// Run by the loop's sweep (`LoopConnectionTable`): pings a silent client, closes one silent past the
+    /// idle timeout with 1001, and one blocked by Kafka without progress past the overload timeout with 1013.
+    func sweep(now: UInt64) {
+        guard self.state == .open, !self.paused.contains(.draining) else { return }
+        let limits = self.limits
+        if self.heardFrom || !self.paused.isDisjoint(with: .blocksProcessing) {
+            // Heard from, or not being read by us (Kafka backpressure, rate limit): not the client's silence.
+            self.heardFrom = false
+            self.lastHeardAt = now
+        }
+        let silent = now &- self.lastHeardAt
+        if limits.idleTimeout > 0 && silent >= limits.idleTimeout {
+            self.closeForLimit(.goingAway, reason: "idle timeout: nothing received for \(limits.limits.idleTimeout)", counted: "idle_timeout")
+            return
+        }
+        if limits.pingInterval > 0 && silent >= limits.pingInterval && now &- self.lastPingAt >= limits.pingInterval {
+            self.lastPingAt = now
+            self.appendOutput { WebSocketFrameWriter.writeFrameHeader(opcode: .ping, payloadLength: 0, into: &$0) }
+            self.flushOutput()
+        }
+        if limits.overloadClose > 0 {
+            if !self.paused.isDisjoint(with: .kafkaBlocked) && self.sequence == self.sequenceAtSweep {
+                if self.blockedSince == 0 {
+                    self.blockedSince = now
+                } else if now &- self.blockedSince >= limits.overloadClose {
+                    self.closeForLimit(
+                        .tryAgainLater,
+                        reason: "overloaded: no message could be queued for \(limits.limits.overloadClose); try again later",
+                        counted: "overloaded"
+                    )
+                    return
+                }
+            } else {
+                self.blockedSince = 0
+            }
+            self.sequenceAtSweep = self.sequence
+        }
+    }
+
+    /// Closes politely for a limit: our close frame, then the client's is awaited (at most the close
+    /// timeout). Messages read but never accepted are discarded; the close code tells the client so.
+    private func closeForLimit(_ code: WebSocketCloseCode, reason: String, counted label: String) {
+        guard self.state == .open, let context = self.context else { return }
+        self.gateway.connections.closedByServer(reason: label)
+        self.rateTimer?.cancel()
+        self.startClose(code: code, reason: reason)
+        // Keep reading so the client's close frame is seen; data frames after our close are discarded.
+        self.paused = self.paused.intersection(.unwritable)
+        self.processInput()
+        if self.state != .closed, self.readRequested, self.paused.isEmpty {
+            self.readRequested = false
+            context.read()
+        }
+    }
+
     // MARK: backpressure
 
     func ringHasSpace() {
@@ -384,7 +518,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
 
     /// True while complete messages already read wait for ring space or for acks.
     var hasBlockedInput: Bool {
-        self.state == .open && !self.paused.isDisjoint(with: .blocksProcessing) && (self.input?.readableBytes ?? 0) > 0
+        self.state == .open && !self.paused.isDisjoint(with: .blocksProcessing)
+            && ((self.input?.readableBytes ?? 0) > 0 || self.reader.holdsPausedMessage)
     }
 
     /// Shutdown deadline: messages read but never accepted are refused (nacked to ack-mode clients,
@@ -417,6 +552,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     /// Acks were delivered; say goodbye with 1001 and wait briefly for the client's close frame.
     func closeForShutdown() {
         guard self.state == .open else { return }
+        self.gateway.connections.closedByServer(reason: "shutting_down")
         self.startClose(code: .goingAway, reason: "server shutting down")
         // Keep reading so the client's close frame is seen; data after our close is discarded.
         self.paused = self.paused.intersection(.unwritable)
@@ -443,6 +579,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         guard let context = self.context else { return }
         self.input = nil
         if self.state == .open {
+            self.gateway.connections.closedByServer(reason: Self.closeReason(code))
             self.state = .closeSent
             self.appendOutput { WebSocketFrameWriter.writeClose(code: code, reason: reason, into: &$0) }
         }
@@ -451,6 +588,16 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         self.output = nil
         context.writeAndFlush(self.wrapOutboundOut(output)).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
+        }
+    }
+
+    /// The `kcp_connections_closed_total` reason of a close `fail` sends.
+    private static func closeReason(_ code: WebSocketCloseCode) -> String {
+        switch code {
+        case .protocolError: "protocol_error"
+        case .invalidFramePayloadData: "invalid_payload"
+        case .messageTooBig: "message_too_big"
+        default: "other"
         }
     }
 

@@ -1,3 +1,4 @@
+import Access
 import Ingest
 import NIOCore
 import NIOHTTP1
@@ -24,7 +25,10 @@ final class ChatWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Sendab
             maxFrameSize: 1 << 14,
             automaticErrorHandling: false,
             shouldUpgrade: { [session, gateway] channel, head in
-                channel.eventLoop.makeSucceededFuture(Self.decide(head, session: session, gateway: gateway))
+                // topics.require_existing: the topic lookup may complete later, off the event loop.
+                gateway.topicExistence(for: head, on: channel.eventLoop).map { existence in
+                    Self.decide(head, peer: channel.remoteAddress, channel: channel, existence: existence, session: session, gateway: gateway)
+                }
             },
             upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() }
         )
@@ -32,7 +36,15 @@ final class ChatWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Sendab
 
     /// nil refuses the upgrade; the request then reaches `HTTPRequestHandler`, which answers with
     /// `session.rejection` (or its own classification).
-    private static func decide(_ head: HTTPRequestHead, session: HandshakeSession, gateway: GatewayContext) -> HTTPHeaders? {
+    private static func decide(
+        _ head: HTTPRequestHead,
+        peer: SocketAddress?,
+        channel: any Channel,
+        existence: TopicExistence?,
+        session: HandshakeSession,
+        gateway: GatewayContext
+    ) -> HTTPHeaders? {
+        session.client = gateway.access.clientAddress(peer: peer, headers: head.headers)
         switch HandshakeClassifier.classify(head) {
         case .failure(let rejection):
             session.rejection = rejection
@@ -40,7 +52,15 @@ final class ChatWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Sendab
         case .success(.health), .success(.ready), .success(.metrics):
             return nil
         case .success(.webSocket(let target)):
+            if let refusal = gateway.accessRefusal(head, target: target, client: session.client) {
+                session.rejection = refusal
+                return nil
+            }
             if let refusal = gateway.admissionRefusal() {
+                session.rejection = refusal
+                return nil
+            }
+            if let refusal = gateway.limitsRefusal(target, existence: existence, channel: channel, session: session) {
                 session.rejection = refusal
                 return nil
             }
@@ -49,12 +69,7 @@ final class ChatWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Sendab
                 session.accepted = (target, buffer)
                 return HTTPHeaders()
             } catch {
-                session.rejection = HTTPRejection(
-                    status: .serviceUnavailable,
-                    code: "overloaded",
-                    message: error.description,
-                    headers: [("Retry-After", "5")]
-                )
+                session.rejection = .ringRefusal(error)
                 return nil
             }
         }

@@ -1,3 +1,4 @@
+import Access
 import Ingest
 import NIOCore
 
@@ -11,4 +12,7 @@ final class HandshakeSession: @unchecked Sendable {
     var rejection: HTTPRejection?
     /// Set when the upgrade will go ahead: the target and its attached ring.
     var accepted: (target: WebSocketTarget, buffer: TopicBuffer)?
+    /// Who sent the upgrade request: the TCP peer, or behind a trusted proxy the `X-Forwarded-For`
+    /// client. Set first thing in `shouldUpgrade`, for logs and per-IP limits.
+    var client: ClientAddress?
 }

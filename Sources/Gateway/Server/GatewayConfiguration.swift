@@ -1,3 +1,4 @@
+import Access
 import Ingest
 
 /// Everything the WebSocket/HTTP front needs to know; filled from the daemon's configuration.
@@ -18,6 +19,10 @@ public struct GatewayConfiguration: Sendable {
     public var drainTimeout: Duration
     /// Time clients get to answer our close frame before the socket is closed anyway.
     public var closeTimeout: Duration
+    /// Handshake checks: bearer tokens, Origin allowlist, trusted proxies. The default checks nothing.
+    public var access = AccessSettings()
+    /// Connection, rate, timeout and topic limits (`limits.*`, `topics.*`, idle and ping timing).
+    public var limits = GatewayLimits()
 
     public init(
         host: String = "0.0.0.0",

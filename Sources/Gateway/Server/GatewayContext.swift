@@ -1,3 +1,4 @@
+import Access
 import Atomics
 import Ingest
 import Kafka
@@ -21,6 +22,12 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
 
     var counters: IngestCounters { self.producer.counters }
 
+    /// The handshake checks built from `configuration.access`; replaced once by `GatewayServer.run()`
+    /// before the listener accepts (building the JWT verifier is asynchronous), read-only afterwards.
+    var access = AccessControl.open
+    /// Connection counts, topic list cache and timings of `configuration.limits`.
+    let limitsRuntime: LimitsRuntime
+
     init(configuration: GatewayConfiguration, producer: ProducerThread, metrics: DaemonMetrics, eventLoops: [any EventLoop], logger: Logger) {
         precondition(eventLoops.count <= MessageTicket.maxRoutes, "at most \(MessageTicket.maxRoutes) event loops")
         precondition(metrics.ackLatencies.count == eventLoops.count, "one ack latency histogram per event loop")
@@ -32,6 +39,8 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
             LoopConnectionTable(route: $0.offset, eventLoop: $0.element, ackLatency: metrics.ackLatencies[$0.offset])
         }
         self.routes = Dictionary(uniqueKeysWithValues: eventLoops.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
+        self.limitsRuntime = LimitsRuntime(configuration.limits, producer: producer.producer)
+        for table in self.tables { table.sweepInterval = self.limitsRuntime.sweepInterval }
     }
 
     func table(for eventLoop: any EventLoop) -> LoopConnectionTable {

@@ -1,3 +1,4 @@
+import Access
 import Atomics
 import Ingest
 import Logging
@@ -53,6 +54,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
     public func run() async throws {
         let channel: any Channel
         do {
+            self.context.access = try await AccessControl.make(self.context.configuration.access)
             channel = try await self.bind()
         } catch {
             self.bound.fail(error)
@@ -92,6 +94,8 @@ public final class GatewayServer: Service, @unchecked Sendable {
         let httpHandler = HTTPRequestHandler(session: session, gateway: context)
         let upgrader = ChatWebSocketUpgrader(session: session, gateway: context)
         let boundHTTPHandler = NIOLoopBound(httpHandler, eventLoop: channel.eventLoop)
+        // First in the pipeline, on raw bytes: slowloris connections are closed after limits.handshake_timeout_seconds.
+        let handshakeTimeout = try context.installHandshakeTimeout(on: channel)
         let sync = channel.pipeline.syncOperations
         try sync.configureHTTPServerPipeline(
             withServerUpgrade: (
@@ -99,6 +103,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
                 completionHandler: { upgradeContext in
                     // The HTTP handler must leave before the WebSocket handler sees raw bytes.
                     upgradeContext.pipeline.syncOperations.removeHandler(boundHTTPHandler.value, promise: nil)
+                    if let handshakeTimeout { upgradeContext.pipeline.syncOperations.removeHandler(handshakeTimeout.value, promise: nil) }
                 }
             ),
             withErrorHandling: true

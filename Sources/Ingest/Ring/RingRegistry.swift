@@ -14,11 +14,15 @@ public final class RingRegistry: @unchecked Sendable {
         public var ringCapacityBytes: Int
         public var budgetBytes: Int
         public var idleReclaimAfter: Duration
+        /// Most topics with a ring at once (`topics.max_topics`); 0 = only the budget limits them. Each
+        /// topic also costs librdkafka a topic handle and metadata, whatever its ring size.
+        public var maxTopics: Int
 
-        public init(ringCapacityBytes: Int, budgetBytes: Int, idleReclaimAfter: Duration) {
+        public init(ringCapacityBytes: Int, budgetBytes: Int, idleReclaimAfter: Duration, maxTopics: Int = 0) {
             self.ringCapacityBytes = ringCapacityBytes
             self.budgetBytes = budgetBytes
             self.idleReclaimAfter = idleReclaimAfter
+            self.maxTopics = maxTopics
         }
     }
 
@@ -51,9 +55,13 @@ public final class RingRegistry: @unchecked Sendable {
                 buffer.attachedConnections += 1
                 return .success(buffer)
             }
-            if state.reservedBytes + capacity > self.configuration.budgetBytes {
+            let maxTopics = self.configuration.maxTopics
+            if state.reservedBytes + capacity > self.configuration.budgetBytes || (maxTopics > 0 && state.buffers.count >= maxTopics) {
                 // Make room from rings nobody uses before refusing.
                 Self.reclaim(&state, olderThan: nil)
+            }
+            guard maxTopics == 0 || state.buffers.count < maxTopics else {
+                return .failure(.tooManyTopics(limit: maxTopics))
             }
             guard state.reservedBytes + capacity <= self.configuration.budgetBytes else {
                 return .failure(.budgetExhausted(activeTopics: state.buffers.count, budgetBytes: self.configuration.budgetBytes))
@@ -132,6 +140,8 @@ public enum RingRegistryError: Error, Sendable, Equatable, CustomStringConvertib
     case budgetExhausted(activeTopics: Int, budgetBytes: Int)
     /// librdkafka refused the topic.
     case kafka(String)
+    /// `maxTopics` topics already have a ring, none of them reclaimable.
+    case tooManyTopics(limit: Int)
 
     public var description: String {
         switch self {
@@ -139,6 +149,8 @@ public enum RingRegistryError: Error, Sendable, Equatable, CustomStringConvertib
             return "buffer budget of \(budget) bytes is taken by \(topics) active chats; try again later"
         case .kafka(let message):
             return "Kafka refused the topic: \(message)"
+        case .tooManyTopics(let limit):
+            return "the server already serves \(limit) chats, the most it may at once; try again later"
         }
     }
 }

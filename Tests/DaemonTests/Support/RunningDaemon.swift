@@ -15,6 +15,7 @@ final class RunningDaemon: @unchecked Sendable {
         brokers: Int = 1,
         partitions: Int = 3,
         topics: [String] = [],
+        logger: Logger? = nil,
         _ configure: (inout DaemonConfiguration) -> Void = { _ in }
     ) async throws -> RunningDaemon {
         let broker = try MockCluster(brokers: brokers)
@@ -27,8 +28,11 @@ final class RunningDaemon: @unchecked Sendable {
         configuration.drainTimeoutSeconds = 10
         configuration.librdkafka = [("log_level", "3")]
         configure(&configuration)
-        var logger = Logger(label: "test-daemon")
-        logger.logLevel = .error
+        let logger = logger ?? {
+            var logger = Logger(label: "test-daemon")
+            logger.logLevel = .error
+            return logger
+        }()
         let daemon = try Daemon(configuration: configuration, logger: logger, handleSignals: false)
         let task = Task { try await daemon.run() }
         let address = try await daemon.localAddress()

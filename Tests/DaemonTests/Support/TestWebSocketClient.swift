@@ -49,12 +49,14 @@ final class TestWebSocketClient: @unchecked Sendable {
     let fd: Int32
     private var buffered: [UInt8] = []
 
-    init(port: Int, timeoutSeconds: Int = 10) throws {
+    /// - Parameter host: the IPv4 address to connect to (the daemon's own non-loopback address tests a
+    ///   client that is not this machine, for per-IP limits).
+    init(port: Int, timeoutSeconds: Int = 10, host: String = "127.0.0.1") throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(host)
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -81,8 +83,8 @@ final class TestWebSocketClient: @unchecked Sendable {
     }
 
     /// Connects and upgrades; throws `handshakeRejected` with the server's answer when it refuses.
-    static func connect(port: Int, path: String, headers: [(String, String)]? = nil) throws -> TestWebSocketClient {
-        let client = try TestWebSocketClient(port: port)
+    static func connect(port: Int, path: String, headers: [(String, String)]? = nil, host: String = "127.0.0.1") throws -> TestWebSocketClient {
+        let client = try TestWebSocketClient(port: port, host: host)
         let response = try client.handshake(path: path, headers: headers)
         guard response.status == 101 else {
             throw ClientError.handshakeRejected(status: response.status, body: response.body)
