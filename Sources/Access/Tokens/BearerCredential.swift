@@ -22,7 +22,7 @@ public enum BearerCredential {
                 let parts = parameter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 guard parts[0] == "access_token" else { continue }
                 if found != nil { return .failure(.ambiguous) }
-                guard parts.count == 2, let value = self.percentDecoded(parts[1]) else { return .failure(.malformed) }
+                guard parts.count == 2, let value = PercentDecoding.decode(parts[1]) else { return .failure(.malformed) }
                 found = value
             }
         }
@@ -46,25 +46,5 @@ public enum BearerCredential {
             }
         }
         return !text.isEmpty
-    }
-
-    /// RFC 3986 percent-decoding; `+` stays `+` (it is a token character, not a space). nil on a bad escape.
-    static func percentDecoded(_ text: Substring) -> String? {
-        guard text.contains("%") else { return String(text) }
-        var bytes: [UInt8] = []
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard let high = iterator.next().flatMap(Self.hexValue), let low = iterator.next().flatMap(Self.hexValue) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        Character(Unicode.Scalar(byte)).hexDigitValue.map(UInt8.init)
     }
 }

@@ -1,3 +1,4 @@
+import Access
 import Ingest
 import NIOHTTP1
 
@@ -102,31 +103,9 @@ enum HandshakeClassifier {
         return (uri[..<mark], uri[uri.index(after: mark)...])
     }
 
-    /// RFC 3986 percent-decoding of one path segment; nil on a malformed escape.
+    /// One path segment, percent-decoded; nil on a malformed escape.
     static func percentDecoded(_ segment: Substring) -> String? {
-        guard segment.contains("%") else { return String(segment) }
-        var bytes: [UInt8] = []
-        var iterator = segment.utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard let high = iterator.next().flatMap(self.hexValue), let low = iterator.next().flatMap(self.hexValue) else {
-                return nil
-            }
-            bytes.append(high << 4 | low)
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
+        PercentDecoding.decode(segment)
     }
 
     /// 16 random bytes in base64 are 24 characters: 22 from the alphabet and "==".
