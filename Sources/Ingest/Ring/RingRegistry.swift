@@ -58,7 +58,7 @@ public final class RingRegistry: @unchecked Sendable {
             let maxTopics = self.configuration.maxTopics
             if state.reservedBytes + capacity > self.configuration.budgetBytes || (maxTopics > 0 && state.buffers.count >= maxTopics) {
                 // Make room from rings nobody uses before refusing.
-                Self.reclaim(&state, olderThan: nil)
+                _ = Self.reclaim(&state, olderThan: nil)
             }
             guard maxTopics == 0 || state.buffers.count < maxTopics else {
                 return .failure(.tooManyTopics(limit: maxTopics))
