@@ -1,0 +1,2 @@
+// Only the declaration in include/CLibFuzzer.h; the function comes from libFuzzer (compiler-rt).
+#include "CLibFuzzer.h"
