@@ -59,10 +59,14 @@ extension IntegrationTests {
             var maxRingUsed = 0
             var maxReserved = 0
             while ContinuousClock.now - outageStart < .seconds(30) {
-                let ready = try await Metrics.ready(port)
-                if ready.status == 503 && ready.body.contains("broker_unreachable") { sawNotReady = true }
-                let samples = try await Metrics.scrape(port).samples
-                maxPaused = max(maxPaused, samples["kcp_connections_paused"] ?? 0)
+                // A debug build's event loops can be slow to answer while eight flooders are being read;
+                // an unanswered probe is retried, not a failure.
+                if let ready = try? await Metrics.ready(port), ready.status == 503, ready.body.contains("broker_unreachable") {
+                    sawNotReady = true
+                }
+                if let samples = try? await Metrics.scrape(port).samples {
+                    maxPaused = max(maxPaused, samples["kcp_connections_paused"] ?? 0)
+                }
                 let usage = daemon.daemon.bufferUsage
                 maxRingUsed = max(maxRingUsed, usage.usedBytes)
                 maxReserved = max(maxReserved, usage.reservedBytes)
@@ -76,7 +80,7 @@ extension IntegrationTests {
 
             daemon.broker.setAllBrokers(up: true)
             let recoveryStart = ContinuousClock.now
-            #expect(try await eventually(seconds: 30) { try await Metrics.ready(port).status == 200 })
+            #expect(await eventually(seconds: 60) { (try? await Metrics.ready(port))?.status == 200 })
             let readyAgainAfter = ContinuousClock.now - recoveryStart
             try await Task.sleep(for: .seconds(3))
             stop.store(true, ordering: .relaxed)
@@ -147,8 +151,13 @@ extension IntegrationTests {
             #expect(samples["kcp_connections_opened_total"] == 20_000)
             #expect(samples["kcp_messages_accepted_total"] == 0, "half frames must never become messages")
             #expect(after.fds <= baseline.fds + 2)
-            // A leak of even 200 bytes per connection would show as 2 MB here.
-            #expect(after.rssKiB <= baseline.rssKiB + 2048)
+            // A leak of even 200 bytes per connection would show as 2 MB here. Not under a sanitizer
+            // (scripts/test-sanitizers sets KCP_SANITIZER): TSan's shadow and synchronisation metadata and
+            // ASan's quarantine make RSS grow with every fresh allocation, leak or not; LeakSanitizer
+            // checks for leaks there instead.
+            if ProcessInfo.processInfo.environment["KCP_SANITIZER"] == nil {
+                #expect(after.rssKiB <= baseline.rssKiB + 2048)
+            }
 
             // Still serving.
             let acked = try await onThread {
