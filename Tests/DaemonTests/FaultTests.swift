@@ -29,12 +29,19 @@ extension IntegrationTests {
             let chats = (0..<4).map { _ in uniqueChat("outage") }
             let stop = ManagedAtomic<Bool>(false)
             let sent = ManagedAtomic<Int>(0)
+            // Connected before the flood starts: a handshake queued behind flooding clients can take longer
+            // than the test client's 10 s receive timeout when the daemon runs under a sanitizer.
+            let sockets = try await onThread {
+                try (0..<8).map { client in
+                    try TestWebSocketClient.connect(port: port, path: "/send-message/chat/\(chats[client % 4])")
+                }
+            }
             let senders = Task {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for client in 0..<8 {
+                        let socket = sockets[client]
                         group.addTask {
                             try await onThread {
-                                let socket = try TestWebSocketClient.connect(port: port, path: "/send-message/chat/\(chats[client % 4])")
                                 var index = 0
                                 while !stop.load(ordering: .relaxed) {
                                     try socket.sendText(#"{"sender":"c\#(client)","text":"\#(index) outage load","tag":"t"}"#)
@@ -74,7 +81,12 @@ extension IntegrationTests {
             }
             let duringOutage = daemon.counters
             #expect(sawNotReady, "/ready never answered 503 broker_unreachable during the outage")
-            #expect(maxPaused >= 1, "no connection was backpressured")
+            // Under a sanitizer every /metrics probe can time out while eight clients flood the event loops;
+            // the in-process count of backpressure pauses then tells the same.
+            #expect(
+                maxPaused >= 1 || duringOutage.backpressurePauses > beforeOutage.backpressurePauses,
+                "no connection was backpressured"
+            )
             #expect(maxReserved <= 4 * ringBytes)
             #expect(maxRingUsed <= maxReserved)
 
@@ -133,13 +145,17 @@ extension IntegrationTests {
                 return (Self.openFileDescriptors(pid), Self.residentKiB(pid), active)
             }
 
+            // 10 000 connections a round; 2 000 under a sanitizer (scripts/test-sanitizers sets KCP_SANITIZER),
+            // whose slowdown would not fit the suite's time limit. The checks below hold for either.
+            let perRound = ProcessInfo.processInfo.environment["KCP_SANITIZER"] == nil ? 10_000 : 2_000
+
             // The first round warms NIO's and malloc's pools; its end state is the baseline.
-            try await onThread { try resetRound(10_000) }
+            try await onThread { try resetRound(perRound) }
             #expect(await eventually(seconds: 20) { (try? await Metrics.scrape(port).samples["kcp_connections_active"]) == 0 })
             try await Task.sleep(for: .seconds(1))
             let baseline = await figures()
 
-            try await onThread { try resetRound(10_000) }
+            try await onThread { try resetRound(perRound) }
             #expect(await eventually(seconds: 20) { (try? await Metrics.scrape(port).samples["kcp_connections_active"]) == 0 })
             try await Task.sleep(for: .seconds(1))
             let after = await figures()
@@ -148,7 +164,7 @@ extension IntegrationTests {
                 "FAULT resets-mid-frame: connections=\(Int(samples["kcp_connections_opened_total"] ?? 0)) fds baseline=\(baseline.fds) after=\(after.fds) "
                     + "rssKiB baseline=\(baseline.rssKiB) after=\(after.rssKiB) accepted=\(Int(samples["kcp_messages_accepted_total"] ?? -1))"
             )
-            #expect(samples["kcp_connections_opened_total"] == 20_000)
+            #expect(samples["kcp_connections_opened_total"] == Double(2 * perRound))
             #expect(samples["kcp_messages_accepted_total"] == 0, "half frames must never become messages")
             #expect(after.fds <= baseline.fds + 2)
             // A leak of even 200 bytes per connection would show as 2 MB here. Not under a sanitizer
