@@ -25,46 +25,49 @@ final class ChatWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Sendab
             maxFrameSize: 1 << 14,
             automaticErrorHandling: false,
             shouldUpgrade: { [session, gateway] channel, head in
-                // topics.require_existing: the topic lookup may complete later, off the event loop.
-                gateway.topicExistence(for: head, on: channel.eventLoop).map { existence in
-                    Self.decide(head, peer: channel.remoteAddress, channel: channel, existence: existence, session: session, gateway: gateway)
-                }
+                Self.decide(head, channel: channel, session: session, gateway: gateway)
             },
             upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() }
         )
     }
 
-    /// nil refuses the upgrade; the request then reaches `HTTPRequestHandler`, which answers with
-    /// `session.rejection` (or its own classification).
+    /// A nil result refuses the upgrade; the request then reaches `HTTPRequestHandler`, which answers
+    /// with `session.rejection` (or its own classification).
+    ///
+    /// The checks that need nothing but the request (access, admission, chat policy) run first, so an
+    /// unauthenticated client never makes the daemon ask Kafka about a topic; only then may
+    /// `topics.require_existing` look the topic up, which can complete later, off the event loop.
     private static func decide(
         _ head: HTTPRequestHead,
-        peer: SocketAddress?,
         channel: any Channel,
-        existence: TopicExistence?,
         session: HandshakeSession,
         gateway: GatewayContext
-    ) -> HTTPHeaders? {
-        session.client = gateway.access.clientAddress(peer: peer, headers: head.headers)
+    ) -> EventLoopFuture<HTTPHeaders?> {
+        let loop = channel.eventLoop
+        session.client = gateway.access.clientAddress(peer: channel.remoteAddress, headers: head.headers)
+        let target: WebSocketTarget
         switch HandshakeClassifier.classify(head) {
         case .failure(let rejection):
             session.rejection = rejection
-            return nil
+            return loop.makeSucceededFuture(nil)
         case .success(.health), .success(.ready), .success(.metrics):
-            return nil
-        case .success(.webSocket(let target)):
-            if let refusal = gateway.accessRefusal(head, target: target, client: session.client) {
-                session.rejection = refusal
-                return nil
-            }
-            if let refusal = gateway.admissionRefusal() {
-                session.rejection = refusal
-                return nil
-            }
+            return loop.makeSucceededFuture(nil)
+        case .success(.webSocket(let webSocketTarget)):
+            target = webSocketTarget
+        }
+        if let refusal = gateway.accessRefusal(head, target: target, client: session.client)
+            ?? gateway.admissionRefusal()
+            ?? gateway.chatPolicyRefusal(target)
+        {
+            session.rejection = refusal
+            return loop.makeSucceededFuture(nil)
+        }
+        return gateway.topicExistence(of: target, on: loop).map { existence in
             if let refusal = gateway.limitsRefusal(target, existence: existence, channel: channel, session: session) {
                 session.rejection = refusal
                 return nil
             }
-            do {
+            do throws(RingRegistryError) {
                 let buffer = try gateway.producer.registry.attach(to: target.topic)
                 session.accepted = (target, buffer)
                 return HTTPHeaders()

@@ -2,24 +2,25 @@ import NIOCore
 import NIOHTTP1
 
 extension GatewayContext {
-    /// For `topics.require_existing`: whether the requested chat's topic exists, found before the upgrade
-    /// decision — at once from the cached topic list, or off the event loop when the list must be fetched.
-    /// nil when the check is off or the request is not a WebSocket handshake.
-    func topicExistence(for head: HTTPRequestHead, on loop: any EventLoop) -> EventLoopFuture<TopicExistence?> {
-        guard let topics = self.limitsRuntime.topics, case .success(.webSocket(let target)) = HandshakeClassifier.classify(head) else {
+    /// The chat policy's verdict (`topics.chat_pattern`, `topics.allowed_chats`): 403 `chat_not_allowed`.
+    func chatPolicyRefusal(_ target: WebSocketTarget) -> HTTPRejection? {
+        self.limitsRuntime.limits.chats.refusal(for: target.topic).map { .chatNotAllowed($0) }
+    }
+
+    /// For `topics.require_existing`: whether the requested chat's topic exists — at once from the cached
+    /// topic list, or off the event loop when the list must be fetched. nil when the check is off.
+    func topicExistence(of target: WebSocketTarget, on loop: any EventLoop) -> EventLoopFuture<TopicExistence?> {
+        guard let topics = self.limitsRuntime.topics else {
             return loop.makeSucceededFuture(nil)
         }
         return topics.lookUp(target.topic, on: loop).map { $0 }
     }
 
-    /// The limits' verdict on a WebSocket handshake that passed every other check: the chat policy (403),
-    /// the topic's existence (404, or 503 when Kafka cannot say), then the connection limits (503 in
-    /// total, 429 per client). An admitted connection is counted until its channel closes.
+    /// The limits' verdict on a WebSocket handshake that passed the access and chat-policy checks: the
+    /// topic's existence (404, or 503 when Kafka cannot say), then the connection limits (503 in total,
+    /// 429 per client). An admitted connection is counted until its channel closes.
     func limitsRefusal(_ target: WebSocketTarget, existence: TopicExistence?, channel: any Channel, session: HandshakeSession) -> HTTPRejection? {
         let runtime = self.limitsRuntime
-        if let reason = runtime.limits.chats.refusal(for: target.topic) {
-            return .chatNotAllowed(reason)
-        }
         switch existence {
         case .missing?: return .unknownChat(target.topic)
         case .unknown?: return .kafkaUnavailable
