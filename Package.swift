@@ -106,11 +106,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // socket: HTTP routing, WebSocket upgrade, connections, /health, /ready, /metrics.
+        // The AsyncAPI document and the /docs page, compiled into the binary.
+        .target(
+            name: "APIDocs",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            resources: [.embedInCode("Resources/asyncapi.json"), .embedInCode("Resources/docs.html")],
+            swiftSettings: swiftSettings
+        ),
+        // socket: HTTP routing, WebSocket upgrade, connections, /health, /ready, /metrics, /docs.
         .target(
             name: "Gateway",
             dependencies: [
                 "Access",
+                "APIDocs",
                 "Ingest",
                 "Monitoring",
                 "Kafka",
@@ -189,6 +197,7 @@ let package = Package(
             dependencies: [
                 "Daemon", "Gateway", "Ingest", "Kafka", "Monitoring", "CRdKafka", "TestSupport",
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -40,6 +40,9 @@ public func fuzzChatName(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     case .success(.health): actual = .route("health")
     case .success(.ready): actual = .route("ready")
     case .success(.metrics): actual = .route("metrics")
+    case .success(.docs): actual = .route("docs")
+    case .success(.asyncAPI): actual = .route("asyncapi.json")
+    case .success(.movedPermanently(let location)): actual = .route("moved to \(location)")
     case .success(.webSocket(let target)):
         checkLegalTopic(target.topic.value, uri: bytes)
         actual = .webSocket(topic: target.topic.value, acks: target.wantsAcks)
@@ -155,8 +158,12 @@ private func expectedRoute(_ uri: [UInt8]) -> Answer {
     let parts = uri.split(separator: UInt8(ascii: "?"), maxSplits: 1, omittingEmptySubsequences: false)
     let path = Array(parts[0])
     let query = parts.count > 1 ? Array(parts[1]) : []
-    for route in ["health", "ready", "metrics"] where path == Array("/\(route)".utf8) {
+    for route in ["health", "ready", "metrics", "docs", "asyncapi.json"] where path == Array("/\(route)".utf8) {
         return .route(route)
+    }
+    for (old, new) in [("/redoc", "/docs"), ("/docs/", "/docs"), ("/docs/oauth2-redirect", "/docs"), ("/openapi.json", "/asyncapi.json")]
+    where path == Array(old.utf8) {
+        return .route("moved to \(new)")
     }
     let topic: String
     if path == Array("/send-message/global".utf8) {

@@ -15,6 +15,7 @@ public enum ConfigurationKeys {
 
         .text("http.allowed_origins", \.allowedOrigins, check: { text throws(AccessSetupError) in _ = try OriginPolicy.parse(text, requireOrigin: false) }, "Origins (scheme://host[:port], comma-separated) whose web pages may open a WebSocket; * = any. Others get 403 origin_not_allowed."),
         .boolean("http.require_origin", \.requireOrigin, "Refuse handshakes without an Origin header (non-browser clients send none)."),
+        .boolean("http.docs", \.serveDocs, "Serve the API page /docs (with its console) and /asyncapi.json; off: both answer 404."),
         .text("http.trusted_proxies", \.trustedProxies, check: { text throws(AccessSetupError) in _ = try TrustedProxies.parse(text) }, "Reverse proxies (IPs or CIDR blocks, comma-separated) whose X-Forwarded-For names the client for logs and per-IP limits; empty = none."),
 
         .text("auth.tokens_file", \.authTokensFile, "Bearer tokens, one per line: TOKEN [chat,chat|*] (or sha256:HEX instead of TOKEN). Setting it (or a JWT key) makes a token required."),

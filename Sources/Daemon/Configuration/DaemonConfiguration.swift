@@ -21,6 +21,8 @@ public struct DaemonConfiguration: Sendable {
     public var requireOrigin = false
     /// Comma-separated addresses or CIDR blocks whose `X-Forwarded-For` is believed; empty: none.
     public var trustedProxies = ""
+    /// Serve `/docs`, `/asyncapi.json` and the old documentation paths' redirects.
+    public var serveDocs = true
 
     // auth: off unless a tokens file or a JWT key is set
     public var authTokensFile = ""
@@ -136,6 +138,7 @@ public struct DaemonConfiguration: Sendable {
             closeTimeout: .milliseconds(Int64(self.closeTimeoutSeconds * 1000))
         )
         gateway.limits = self.gatewayLimits
+        gateway.servesDocs = self.serveDocs
         return gateway
     }
 

@@ -50,7 +50,7 @@ final class ChatWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Sendab
         case .failure(let rejection):
             session.rejection = rejection
             return loop.makeSucceededFuture(nil)
-        case .success(.health), .success(.ready), .success(.metrics):
+        case .success(.health), .success(.ready), .success(.metrics), .success(.docs), .success(.asyncAPI), .success(.movedPermanently):
             return loop.makeSucceededFuture(nil)
         case .success(.webSocket(let webSocketTarget)):
             target = webSocketTarget

@@ -4,7 +4,8 @@ import NIOHTTP1
 import NIOWebSocket
 
 /// Answers every request that was not upgraded: `/health` (liveness), `/ready` (readiness), `/metrics`
-/// (Prometheus), and clear errors for everything else (404 for unknown paths, 400/426 for bad
+/// (Prometheus), `/docs` and `/asyncapi.json` (unless `http.docs` is off), permanent redirects from the
+/// old service's documentation paths, and clear errors for everything else (404 for unknown paths, 400/426 for bad
 /// handshakes, 503 when no buffer can be had). Each error is counted by its code.
 final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -60,12 +61,45 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 keepAlive: head.isKeepAlive,
                 context: context
             )
+        case .success(.docs):
+            self.serve(\.page, head: head, context: context)
+        case .success(.asyncAPI):
+            self.serve(\.asyncAPI, head: head, context: context)
+        case .success(.movedPermanently(let location)):
+            guard self.gateway.docs != nil else {
+                return self.write(.notFound(HandshakeClassifier.split(head.uri).path), head: head, context: context)
+            }
+            var body = ByteBuffer()
+            body.writeString("{\"location\":")
+            JSONText.writeString(location, into: &body)
+            body.writeString("}")
+            self.write(status: .movedPermanently, headers: [("Location", location)], body: body, head: head, keepAlive: head.isKeepAlive, context: context)
         case .success(.webSocket):
             let rejection = HTTPRejection(status: .badRequest, code: "bad_handshake", message: "WebSocket handshake could not be completed")
             self.write(rejection, head: head, context: context)
         case .failure(let rejection):
             self.write(rejection, head: head, context: context)
         }
+    }
+
+    /// One of the documentation resources, with its entity tag: a client that has it gets 304.
+    private func serve(_ document: KeyPath<APIDocsResponses, APIDocsResponses.Document>, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard let docs = self.gateway.docs else {
+            return self.write(.notFound(HandshakeClassifier.split(head.uri).path), head: head, context: context)
+        }
+        let resource = docs[keyPath: document]
+        let headers = resource.headers + [("ETag", resource.entityTag)]
+        let cached = resource.matches(ifNoneMatch: head.headers["if-none-match"])
+        self.write(
+            status: cached ? .notModified : .ok,
+            contentType: resource.contentType,
+            cacheControl: "no-cache",
+            headers: headers,
+            body: cached ? ByteBuffer() : resource.body,
+            head: head,
+            keepAlive: head.isKeepAlive,
+            context: context
+        )
     }
 
     private func write(_ rejection: HTTPRejection, head: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -83,6 +117,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func write(
         status: HTTPResponseStatus,
         contentType: String = "application/json",
+        cacheControl: String = "no-store",
         headers extra: [(String, String)],
         body: ByteBuffer,
         head: HTTPRequestHead,
@@ -91,12 +126,14 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     ) {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: contentType)
-        headers.add(name: "Content-Length", value: String(body.readableBytes))
-        headers.add(name: "Cache-Control", value: "no-store")
+        if status != .notModified {
+            headers.add(name: "Content-Length", value: String(body.readableBytes))
+        }
+        headers.add(name: "Cache-Control", value: cacheControl)
         for (name, value) in extra { headers.add(name: name, value: value) }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
-        if head.method != .HEAD {
+        if head.method != .HEAD && status != .notModified {
             context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
         let done = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))

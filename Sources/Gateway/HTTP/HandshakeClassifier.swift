@@ -10,8 +10,23 @@ enum HandshakeClassifier {
         case health
         case ready
         case metrics
+        /// The `/docs` page.
+        case docs
+        /// The AsyncAPI document.
+        case asyncAPI
+        /// A path of the old service's API docs, moved permanently.
+        case movedPermanently(to: String)
         case webSocket(WebSocketTarget)
     }
+
+    /// The old FastAPI service's documentation paths (ReDoc, Swagger UI's OAuth helper, the OpenAPI
+    /// document) and where they live now.
+    static let movedPaths: [Substring: String] = [
+        "/docs/": "/docs",
+        "/redoc": "/docs",
+        "/docs/oauth2-redirect": "/docs",
+        "/openapi.json": "/asyncapi.json",
+    ]
 
     static let globalPath = "/send-message/global"
     static let chatPrefix = "/send-message/chat/"
@@ -19,11 +34,20 @@ enum HandshakeClassifier {
     static func classify(_ head: HTTPRequestHead) -> Result<Route, HTTPRejection> {
         let (path, query) = self.split(head.uri)
         switch path {
-        case "/health", "/ready", "/metrics":
+        case "/health", "/ready", "/metrics", "/docs", "/asyncapi.json":
             guard head.method == .GET || head.method == .HEAD else { return .failure(self.methodNotAllowed(path)) }
-            return .success(path == "/health" ? .health : path == "/ready" ? .ready : .metrics)
+            switch path {
+            case "/health": return .success(.health)
+            case "/ready": return .success(.ready)
+            case "/metrics": return .success(.metrics)
+            case "/docs": return .success(.docs)
+            default: return .success(.asyncAPI)
+            }
         default:
-            break
+            if let location = self.movedPaths[path] {
+                guard head.method == .GET || head.method == .HEAD else { return .failure(self.methodNotAllowed(path)) }
+                return .success(.movedPermanently(to: location))
+            }
         }
 
         let topic: TopicName

@@ -23,6 +23,8 @@ public struct GatewayConfiguration: Sendable {
     public var access = AccessSettings()
     /// Connection, rate, timeout and topic limits (`limits.*`, `topics.*`, idle and ping timing).
     public var limits = GatewayLimits()
+    /// `http.docs`: serve `/docs`, `/asyncapi.json` and the redirects from the old documentation paths.
+    public var servesDocs = true
 
     public init(
         host: String = "0.0.0.0",

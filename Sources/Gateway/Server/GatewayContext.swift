@@ -27,6 +27,8 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
     var access = AccessControl.open
     /// Connection counts, topic list cache and timings of `configuration.limits`.
     let limitsRuntime: LimitsRuntime
+    /// `/docs` and `/asyncapi.json`, or nil when `http.docs` is off (they answer 404 then).
+    let docs: APIDocsResponses?
 
     init(configuration: GatewayConfiguration, producer: ProducerThread, metrics: DaemonMetrics, eventLoops: [any EventLoop], logger: Logger) {
         precondition(eventLoops.count <= MessageTicket.maxRoutes, "at most \(MessageTicket.maxRoutes) event loops")
@@ -40,6 +42,7 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
         }
         self.routes = Dictionary(uniqueKeysWithValues: eventLoops.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
         self.limitsRuntime = LimitsRuntime(configuration.limits, producer: producer.producer)
+        self.docs = configuration.servesDocs ? APIDocsResponses() : nil
         for table in self.tables { table.sweepInterval = self.limitsRuntime.sweepInterval }
     }
 
