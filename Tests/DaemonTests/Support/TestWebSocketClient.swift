@@ -106,10 +106,11 @@ final class TestWebSocketClient: @unchecked Sendable {
         for (name, value) in headers ?? Self.defaultHandshakeHeaders { request += "\(name): \(value)\r\n" }
         request += "\r\n"
         try self.send(Array(request.utf8))
-        return try self.readHTTPResponse()
+        return try self.readHTTPResponse(hasBody: method != "HEAD")
     }
 
-    func readHTTPResponse() throws -> HTTPResponse {
+    /// `hasBody: false` for the answer to a HEAD request, whose Content-Length describes a body not sent.
+    func readHTTPResponse(hasBody: Bool = true) throws -> HTTPResponse {
         let terminator: [UInt8] = [13, 10, 13, 10]
         while self.indexOf(terminator) == nil { try self.fill("an HTTP response") }
         let end = self.indexOf(terminator)!
@@ -123,7 +124,7 @@ final class TestWebSocketClient: @unchecked Sendable {
             return (String(line[..<colon]), line[line.index(after: colon)...].trimmingPrefix(" ").description)
         }
         var response = HTTPResponse(status: status, headers: headers, body: "")
-        if let length = response.header("Content-Length").flatMap(Int.init), length > 0 {
+        if hasBody, let length = response.header("Content-Length").flatMap(Int.init), length > 0 {
             while self.buffered.count < length { try self.fill("the response body") }
             response.body = String(decoding: self.buffered[..<length], as: UTF8.self)
             self.buffered.removeFirst(length)
