@@ -32,13 +32,7 @@ extension IntegrationTests {
 
             // The sender is stopped by TCP backpressure: accepted stops growing well below the total.
             #expect(await eventually(seconds: 20) { daemon.counters.backpressurePauses > 0 })
-            var stable = false
-            for _ in 0..<40 where !stable {
-                let before = daemon.counters.accepted
-                try await Task.sleep(for: .milliseconds(500))
-                stable = daemon.counters.accepted == before
-            }
-            #expect(stable)
+            #expect(try await daemon.acceptedStopsGrowing(checkingEvery: .milliseconds(500)))
             let stalled = daemon.counters
             let finishedWhileStalled = finished.load(ordering: .relaxed)
             #expect(!finishedWhileStalled)

@@ -1,3 +1,4 @@
+import Daemon
 import Foundation
 import Testing
 
@@ -22,13 +23,7 @@ extension IntegrationTests {
                 }
             }
             #expect(await eventually(seconds: 20) { daemon.counters.backpressurePauses > 0 })
-            var stable = false
-            for _ in 0..<40 where !stable {
-                let before = daemon.counters.accepted
-                try await Task.sleep(for: .milliseconds(300))
-                stable = daemon.counters.accepted == before
-            }
-            #expect(stable)
+            #expect(try await daemon.acceptedStopsGrowing(checkingEvery: .milliseconds(300)))
         }
 
         /// A 2-frame message of ~1 KiB (bigger than the filler's records, so it cannot fit the space left).
@@ -39,18 +34,23 @@ extension IntegrationTests {
             try client.sendFrame(opcode: 0x0, payload: Array(message[middle...]), fin: true)
         }
 
-        @Test("it is delivered and acked once the ring has space, without the client sending anything else")
-        func deliveredWhenSpaceReturns() async throws {
+        static let fillers = 1500
+
+        /// A daemon whose brokers are down and whose chat ring is full, and an ack-mode client whose
+        /// fragmented message met that full ring.
+        private static func fragmentedMessageAtFullRing(
+            _ configure: @escaping (inout DaemonConfiguration) -> Void = { _ in }
+        ) async throws -> (daemon: RunningDaemon, client: TestWebSocketClient) {
             let daemon = try await RunningDaemon.start {
                 $0.ringBytes = 1 << 16
                 $0.maxMessageBytes = 4096
                 $0.queueBufferingMaxMessages = 200
                 $0.messageTimeoutMilliseconds = 120_000
+                configure(&$0)
             }
             daemon.broker.setAllBrokers(up: false)
             let chat = uniqueChat("frag")
-            let fillers = 1500
-            try await Self.fillRing(daemon, chat: chat, messages: fillers)
+            try await Self.fillRing(daemon, chat: chat, messages: Self.fillers)
 
             let port = daemon.port
             let pausesBefore = daemon.counters.backpressurePauses
@@ -61,6 +61,13 @@ extension IntegrationTests {
             }
             // The fragmented message met the full ring.
             #expect(await eventually(seconds: 10) { daemon.counters.backpressurePauses > pausesBefore })
+            return (daemon, client)
+        }
+
+        @Test("it is delivered and acked once the ring has space, without the client sending anything else")
+        func deliveredWhenSpaceReturns() async throws {
+            let (daemon, client) = try await Self.fragmentedMessageAtFullRing()
+            let fillers = Self.fillers
 
             daemon.broker.setAllBrokers(up: true)
             let reply = try await onThread { try client.receiveText() }  // 10 s receive timeout
@@ -71,25 +78,7 @@ extension IntegrationTests {
 
         @Test("at the shutdown deadline it is refused with a nack, not dropped unreported")
         func refusedAtShutdown() async throws {
-            let daemon = try await RunningDaemon.start {
-                $0.ringBytes = 1 << 16
-                $0.maxMessageBytes = 4096
-                $0.queueBufferingMaxMessages = 200
-                $0.messageTimeoutMilliseconds = 120_000
-                $0.drainTimeoutSeconds = 2
-            }
-            daemon.broker.setAllBrokers(up: false)
-            let chat = uniqueChat("frag")
-            try await Self.fillRing(daemon, chat: chat, messages: 1500)
-
-            let port = daemon.port
-            let pausesBefore = daemon.counters.backpressurePauses
-            let client = try await onThread { () -> TestWebSocketClient in
-                let client = try TestWebSocketClient.connect(port: port, path: "/send-message/chat/\(chat)?ack=1")
-                try Self.sendFragmented(client)
-                return client
-            }
-            #expect(await eventually(seconds: 10) { daemon.counters.backpressurePauses > pausesBefore })
+            let (daemon, client) = try await Self.fragmentedMessageAtFullRing { $0.drainTimeoutSeconds = 2 }
 
             let refusedBefore = daemon.counters.refusedAtShutdown
             let stopping = Task { try await daemon.stop() }

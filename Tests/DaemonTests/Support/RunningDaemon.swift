@@ -48,6 +48,17 @@ final class RunningDaemon: @unchecked Sendable {
 
     var counters: IngestCounters.Snapshot { self.daemon.counters.snapshot() }
 
+    /// Whether `accepted` stops growing — one interval without a new message — within 40 intervals:
+    /// what a client stopped by TCP backpressure looks like from the daemon.
+    func acceptedStopsGrowing(checkingEvery interval: Duration) async throws -> Bool {
+        for _ in 0..<40 {
+            let before = self.counters.accepted
+            try await Task.sleep(for: interval)
+            if self.counters.accepted == before { return true }
+        }
+        return false
+    }
+
     /// Ordered graceful shutdown, as SIGTERM would do it; waits until the daemon has stopped.
     func stop() async throws {
         await self.daemon.shutDown()
