@@ -1,6 +1,6 @@
 import Atomics
+import ChatContract
 import Ingest
-import Kafka
 import Monitoring
 import NIOCore
 import WebSocketProtocol
@@ -137,7 +137,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         self.rateTimer?.cancel()
         self.table.unregister(slot: self.slot)
         if self.registeredForSpace { self.buffer.removeWaiter(self) }
-        self.gateway.producer.registry.detach(self.buffer)
+        self.gateway.ingest.detach(self.buffer)
         self.gateway.connections.closed()
         self.paused = []
         self.input = nil
@@ -467,11 +467,11 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     // MARK: acknowledgements
 
     /// Writes the ack or nack for one delivery report; returns true when something was written.
-    func acknowledge(_ report: DeliveryReport, sequence: UInt32) -> Bool {
+    func acknowledge(_ report: DeliveryResult, sequence: UInt32) -> Bool {
         guard self.state != .closed, let pending = self.pendingAcks.removeValue(forKey: sequence) else { return false }
         self.table.ackLatency.record(nanoseconds: MonotonicClock.nanoseconds() &- pending.acceptedAt)
         self.scratch.clear()
-        if let error = report.error {
+        if let error = report.failure {
             self.scratch.writeStaticString("{\"nack\":")
             self.writeAckID(pending)
             self.scratch.writeStaticString(",\"error\":{\"code\":")

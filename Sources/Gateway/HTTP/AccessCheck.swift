@@ -1,4 +1,5 @@
 import Access
+import ChatContract
 import Ingest
 import Logging
 import NIOHTTP1
