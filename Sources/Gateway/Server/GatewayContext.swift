@@ -59,7 +59,7 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
         if self.draining.load(ordering: .relaxed) {
             return HTTPRejection(
                 status: .serviceUnavailable,
-                code: "shutting_down",
+                code: .shuttingDown,
                 message: "the server is shutting down; reconnect to another instance",
                 headers: [("Retry-After", "5")]
             )
