@@ -40,17 +40,18 @@ public final class Daemon: @unchecked Sendable {
         self.logger = logger
         // Token and key files first: a bad one must fail before threads and clients exist.
         let access = try AccessSettingsLoader.load(configuration)
-        if configuration.embeddedBroker {
-            let broker = try MockCluster(brokers: configuration.embeddedBrokerCount)
+        switch try configuration.kafkaTarget() {
+        case .embeddedCluster(let brokers):
+            let broker = try MockCluster(brokers: brokers)
             self.embeddedBroker = broker
             self.bootstrapServers = broker.bootstrapServers
             logger.warning(
                 "EMBEDDED BROKER: librdkafka's mock cluster, in this process's memory only — every message is lost when the daemon stops. Never use in production.",
                 metadata: ["bootstrap": "\(broker.bootstrapServers)", "see": "kcat -b \(broker.bootstrapServers) -C -t kafka.chat.global"]
             )
-        } else {
+        case .bootstrapServers(let servers):
             self.embeddedBroker = nil
-            self.bootstrapServers = configuration.bootstrapServers!
+            self.bootstrapServers = servers
         }
 
         let kafka = try KafkaProducer(
