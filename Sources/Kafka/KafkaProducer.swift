@@ -131,8 +131,11 @@ public final class KafkaProducer: @unchecked Sendable {
                 var text: UnsafePointer<CChar>?
                 var level: Int32 = 0
                 rd_kafka_event_log(event, &facility, &text, &level)
-                let message = text.map { String(cString: $0) } ?? ""
                 let fac = facility.map { String(cString: $0) } ?? ""
+                // A broker connection failure comes twice: as this `FAIL` log line and as an error event
+                // (`TRANSPORT`, same text) logged above with its error name. One line per failure.
+                if fac == "FAIL" { break }
+                let message = text.map { String(cString: $0) } ?? ""
                 self.logger.log(level: Self.logLevel(syslog: level), "librdkafka: \(message)", metadata: ["facility": "\(fac)"])
             case RD_KAFKA_EVENT_STATS:
                 if let onStatistics = self.onStatistics, let json = rd_kafka_event_stats(event) {
