@@ -16,6 +16,8 @@ import UnixSignals
 /// (no new connections, no reads, rings drained, librdkafka flushed, acks sent, WebSockets closed with
 /// 1001), then the producer thread stops, then the event loops and the Kafka client go.
 public final class Daemon: @unchecked Sendable {
+    // @unchecked Sendable: every stored property is a `let` and Sendable except `faultHookSource`, a
+    // DispatchSource that is only created, resumed and cancelled by `init`/`run` and never shared.
     public let configuration: DaemonConfiguration
     public let counters: IngestCounters
     /// What `/metrics` and `/ready` report; its registry also takes swift-metrics metrics.

@@ -40,9 +40,10 @@ public struct KafkaStatistics: Sendable, Equatable {
         let brokers = (document.brokers ?? [:]).values
         self.transmitErrors = brokers.reduce(0) { $0 + ($1.txerrs ?? 0) }
         self.transmitRetries = brokers.reduce(0) { $0 + ($1.txretries ?? 0) }
-        self.brokers = brokers.filter { ($0.nodeid ?? -1) >= 0 }.map { broker in
-            Broker(
-                nodeID: broker.nodeid!,
+        self.brokers = brokers.compactMap { broker in
+            guard let nodeID = broker.nodeid, nodeID >= 0 else { return nil }
+            return Broker(
+                nodeID: nodeID,
                 isUp: broker.state == "UP",
                 rttAverageSeconds: Double(broker.rtt?.avg ?? 0) / 1e6,
                 rttP99Seconds: Double(broker.rtt?.p99 ?? 0) / 1e6,
@@ -74,9 +75,10 @@ public struct KafkaStatistics: Sendable, Equatable {
     private static func weightedAverage(_ windows: [Document.Window?]) -> Double {
         var total = 0.0
         var count = 0
-        for case let window? in windows where (window.cnt ?? 0) > 0 {
-            total += Double(window.avg ?? 0) * Double(window.cnt!)
-            count += window.cnt!
+        for case let window? in windows {
+            guard let batches = window.cnt, batches > 0 else { continue }
+            total += Double(window.avg ?? 0) * Double(batches)
+            count += batches
         }
         return count == 0 ? 0 : total / Double(count)
     }

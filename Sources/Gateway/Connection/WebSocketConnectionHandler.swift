@@ -13,6 +13,8 @@ import WebSocketProtocol
 /// on, the kernel's receive buffer fills and the client feels TCP backpressure. The message that did not
 /// fit stays in `input` and is offered again when the producer thread reports free space.
 final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @unchecked Sendable {
+    // @unchecked Sendable: loop-bound. NIO calls a handler only on its channel's event loop; the one call
+    // from another thread, `ringHasSpace()` (producer thread), only hops onto that loop with `execute`.
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
