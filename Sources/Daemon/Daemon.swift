@@ -122,6 +122,7 @@ public final class Daemon: @unchecked Sendable {
                         service: WatchdogService(
                             notifier: notifier,
                             producer: self.producer,
+                            kafka: kafka,
                             gateway: self.gateway,
                             metrics: self.metrics,
                             eventLoops: Array(self.group.makeIterator()),
@@ -176,5 +177,5 @@ public final class Daemon: @unchecked Sendable {
     public var activeConnections: Int { self.gateway.activeConnections }
 
     /// Ring usage, for tests and status lines.
-    public var bufferUsage: RingRegistry.Usage { self.producer.registry.usage() }
+    public var bufferUsage: RingRegistry.Usage { self.producer.usage() }
 }

@@ -119,7 +119,7 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
 
     /// Test-only fault (enabled by `testing.fault_hooks`): the thread stops making progress, as a wedged
     /// producer would, so tests can see the watchdog stop pinging.
-    public func stallForTesting() {
+    package func stallForTesting() {
         self.stalledForTesting.store(true, ordering: .relaxed)
         self.doorbell.ring()
     }
