@@ -48,7 +48,7 @@ public func fuzzChatName(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         actual = .webSocket(topic: target.topic.value, acks: target.wantsAcks)
     case .failure(let rejection):
         fuzzCheck(!rejection.message.isEmpty, "rejection without a message", input: bytes)
-        actual = .rejected(status: rejection.status.code, code: rejection.code)
+        actual = .rejected(status: rejection.status.code, code: rejection.code.label)
     }
 
     let expected = expectedRoute(bytes)
