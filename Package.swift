@@ -193,6 +193,15 @@ let package = Package(
             swiftSettings: testSwiftSettings
         ),
         .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "Ingest", "Monitoring", "WebSocketProtocol", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
             name: "DaemonTests",
             dependencies: [
                 "Daemon", "Gateway", "Ingest", "Kafka", "Monitoring", "CRdKafka", "TestSupport",

@@ -329,7 +329,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         self.counters.countAccepted(route: self.table.route, payloadBytes: payload.bytes.count, recordBytes: byteCount)
         if wantsAcks {
             self.messageNumber += 1
-            let id: PendingAck.ID = message.id.map { .clientID(self.copyToken($0, from: payload)) } ?? .number(self.messageNumber)
+            let id: PendingAck.ID = message.id.map { ChatReplyEncoder.clientID($0, from: payload) } ?? .number(self.messageNumber)
             self.pendingAcks[nextSequence] = PendingAck(id: id, acceptedAt: MonotonicClock.nanoseconds())
         }
         return .consumed
@@ -502,8 +502,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
 
     private func writeAckID(_ pending: PendingAck) {
         switch pending.id {
-        case .clientID(var token):
-            self.scratch.writeBuffer(&token)
+        case .clientID(let token):
+            self.scratch.writeBytes(token)
         case .number(let number):
             JSONText.writeInteger(number, into: &self.scratch)
         }
@@ -671,11 +671,5 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
             ChatMessageValidator.copyToken(span, from: payload.bytes, maskKey: payload.maskKey, to: destination.baseAddress!)
             return span.count
         }
-    }
-
-    private func copyToken(_ span: TokenSpan, from payload: WebSocketPayload) -> ByteBuffer {
-        var token = self.context?.channel.allocator.buffer(capacity: span.count) ?? ByteBuffer()
-        self.writeToken(span, from: payload, into: &token)
-        return token
     }
 }
