@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "kafka-chat-producer", targets: ["kafka-chat-producer"]),
         .library(name: "Daemon", targets: ["Daemon"]),
         .library(name: "Kafka", targets: ["Kafka"]),
+        .library(name: "ChatContract", targets: ["ChatContract"]),
         .library(name: "Ingest", targets: ["Ingest"]),
         .library(name: "WebSocketProtocol", targets: ["WebSocketProtocol"]),
         .library(name: "Gateway", targets: ["Gateway"]),
@@ -72,10 +73,18 @@ let package = Package(
             ],
             swiftSettings: hotPathSwiftSettings
         ),
-        // message → ring → batch: the contract, the topic rings and the producer thread.
+        // The chat message contract: single-pass JSON check, canonical record bytes, topic names. Depends on
+        // nothing (no NIO, no Kafka), so the message fuzz target links only this.
+        .target(
+            name: "ChatContract",
+            swiftSettings: hotPathSwiftSettings
+        ),
+        // ring → batch: the topic rings, the producer thread and delivery routing; owns the interface the
+        // gateway writes to (`MessageIngest`).
         .target(
             name: "Ingest",
             dependencies: [
+                "ChatContract",
                 "Kafka",
                 "CLinux",
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -119,9 +128,9 @@ let package = Package(
             dependencies: [
                 "Access",
                 "APIDocs",
+                "ChatContract",
                 "Ingest",
                 "Monitoring",
-                "Kafka",
                 "WebSocketProtocol",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -138,6 +147,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "Access",
+                "ChatContract",
                 "Gateway",
                 "Monitoring",
                 "Ingest",
@@ -173,8 +183,13 @@ let package = Package(
             swiftSettings: testSwiftSettings
         ),
         .testTarget(
+            name: "ChatContractTests",
+            dependencies: ["ChatContract", "TestSupport"],
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
             name: "IngestTests",
-            dependencies: ["Ingest", "Kafka", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["Ingest", "ChatContract", "Kafka", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(
@@ -204,7 +219,7 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "Gateway", "Ingest", "Kafka", "Monitoring", "CRdKafka", "TestSupport",
+                "Daemon", "ChatContract", "Gateway", "Ingest", "Kafka", "Monitoring", "CRdKafka", "TestSupport",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Atomics", package: "swift-atomics"),

@@ -59,6 +59,7 @@ let package = Package(
             name: "IngestBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "ChatContract", package: "kafka-chat-producer"),
                 .product(name: "Ingest", package: "kafka-chat-producer"),
                 .product(name: "WebSocketProtocol", package: "kafka-chat-producer"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -23,7 +23,7 @@ let package = Package(
         // restated over its output, and the checks every target applies to a validated message.
         .target(
             name: "FuzzSupport",
-            dependencies: [.product(name: "Ingest", package: "kafka-chat-producer")],
+            dependencies: [.product(name: "ChatContract", package: "kafka-chat-producer")],
             swiftSettings: swiftSettings
         ),
         // bytes → WebSocketFrameReader (split at fuzzer-chosen points, with backpressure) → validator → record.
@@ -33,7 +33,7 @@ let package = Package(
                 "CLibFuzzer",
                 "FuzzSupport",
                 .product(name: "WebSocketProtocol", package: "kafka-chat-producer"),
-                .product(name: "Ingest", package: "kafka-chat-producer"),
+                .product(name: "ChatContract", package: "kafka-chat-producer"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -44,7 +44,7 @@ let package = Package(
             dependencies: [
                 "CLibFuzzer",
                 "FuzzSupport",
-                .product(name: "Ingest", package: "kafka-chat-producer"),
+                .product(name: "ChatContract", package: "kafka-chat-producer"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -57,7 +57,7 @@ let package = Package(
                 "CLibFuzzer",
                 "FuzzSupport",
                 .product(name: "Gateway", package: "kafka-chat-producer"),
-                .product(name: "Ingest", package: "kafka-chat-producer"),
+                .product(name: "ChatContract", package: "kafka-chat-producer"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

@@ -80,7 +80,7 @@ public final class Daemon: @unchecked Sendable {
         gatewayConfiguration.access = access
         self.gateway = GatewayServer(
             configuration: gatewayConfiguration,
-            producer: self.producer,
+            ingest: self.producer,
             metrics: self.metrics,
             group: self.group,
             logger: logger,

@@ -2,30 +2,13 @@ import Atomics
 
 /// WebSocket connections and refused handshakes, counted with relaxed atomics.
 public final class ConnectionCounters: Sendable {
-    /// The `reason` label values of `kcp_connections_rejected_total`: the gateway's HTTP error codes.
-    /// Anything else counts as `other`, so the label set stays closed.
-    public static let rejectionReasons = [
-        "not_found", "method_not_allowed", "bad_handshake", "upgrade_required", "unsupported_websocket_version",
-        "invalid_chat", "invalid_query", "overloaded", "shutting_down",
-        "unauthorized", "forbidden", "origin_not_allowed",
-        // hardening limits
-        "too_many_connections", "too_many_connections_per_ip", "handshake_timeout", "chat_not_allowed",
-        "unknown_chat", "too_many_topics", "kafka_unavailable",
-        "other",
-    ]
-
-    /// The `reason` label values of `kcp_connections_closed_total`: why the server closed a WebSocket.
-    /// Closes the client started, and resets, are not counted.
-    public static let closeReasons = [
-        "protocol_error", "invalid_payload", "message_too_big", "rate_limited", "idle_timeout", "overloaded",
-        "shutting_down", "other",
-    ]
-
     private let openedCount = ManagedAtomic<Int>(0)
     private let activeCount = ManagedAtomic<Int>(0)
     private let pausedCount = ManagedAtomic<Int>(0)
-    private let rejectedByReason: [ManagedAtomic<Int>] = rejectionReasons.map { _ in ManagedAtomic(0) }
-    private let closedByReason: [ManagedAtomic<Int>] = closeReasons.map { _ in ManagedAtomic(0) }
+    /// By `ConnectionRejection`, in `allCases` order.
+    private let rejectedByReason: [ManagedAtomic<Int>] = ConnectionRejection.allCases.map { _ in ManagedAtomic(0) }
+    /// By `ServerCloseReason`, in `allCases` order.
+    private let closedByReason: [ManagedAtomic<Int>] = ServerCloseReason.allCases.map { _ in ManagedAtomic(0) }
     private let rateLimitPauseCount = ManagedAtomic<Int>(0)
 
     public init() {}
@@ -48,16 +31,20 @@ public final class ConnectionCounters: Sendable {
         }
     }
 
-    /// An HTTP request (handshake or not) answered with an error code.
-    public func rejected(code: String) {
-        let index = Self.rejectionReasons.firstIndex(of: code) ?? Self.rejectionReasons.count - 1
-        self.rejectedByReason[index].wrappingIncrement(ordering: .relaxed)
+    /// An HTTP request (handshake or not) answered with an error.
+    public func rejected(_ reason: ConnectionRejection) {
+        self.rejectedByReason[Self.index(of: reason)].wrappingIncrement(ordering: .relaxed)
     }
 
-    /// The server closed a WebSocket for `reason` (one of `closeReasons`, else counted as `other`).
-    public func closedByServer(reason: String) {
-        let index = Self.closeReasons.firstIndex(of: reason) ?? Self.closeReasons.count - 1
-        self.closedByReason[index].wrappingIncrement(ordering: .relaxed)
+    /// The server closed a WebSocket.
+    public func closedByServer(_ reason: ServerCloseReason) {
+        self.closedByReason[Self.index(of: reason)].wrappingIncrement(ordering: .relaxed)
+    }
+
+    /// The position of `value` in its type's `allCases`, the order the counters are kept in (a case is
+    /// always there, so the `?? 0` never applies).
+    private static func index<Reason: CaseIterable & Equatable>(of value: Reason) -> Int where Reason.AllCases == [Reason] {
+        Reason.allCases.firstIndex(of: value) ?? 0
     }
 
     /// A connection stopped reading because it exceeded its message or byte rate.
@@ -67,15 +54,15 @@ public final class ConnectionCounters: Sendable {
 
     public var rateLimitPauses: Int { self.rateLimitPauseCount.load(ordering: .relaxed) }
 
-    public func closes() -> [(reason: String, count: Int)] {
-        zip(Self.closeReasons, self.closedByReason).map { ($0, $1.load(ordering: .relaxed)) }
+    public func closes() -> [(reason: ServerCloseReason, count: Int)] {
+        zip(ServerCloseReason.allCases, self.closedByReason).map { ($0, $1.load(ordering: .relaxed)) }
     }
 
     public var openedTotal: Int { self.openedCount.load(ordering: .relaxed) }
     public var active: Int { self.activeCount.load(ordering: .relaxed) }
     public var paused: Int { self.pausedCount.load(ordering: .relaxed) }
 
-    public func rejections() -> [(reason: String, count: Int)] {
-        zip(Self.rejectionReasons, self.rejectedByReason).map { ($0, $1.load(ordering: .relaxed)) }
+    public func rejections() -> [(reason: ConnectionRejection, count: Int)] {
+        zip(ConnectionRejection.allCases, self.rejectedByReason).map { ($0, $1.load(ordering: .relaxed)) }
     }
 }

@@ -8,18 +8,18 @@ struct ExportedMetrics {
     private let registry: PrometheusCollectorRegistry
 
     private var connectionsOpened: ExportedCounter
-    private var connectionsRejected: [ExportedCounter]
+    private var connectionsRejected: LabeledCounters<ConnectionRejection>
     private let connectionsActive: Gauge
     private let connectionsPaused: Gauge
-    private var connectionsClosed: [ExportedCounter]
+    private var connectionsClosed: LabeledCounters<ServerCloseReason>
     private var rateLimitPauses: ExportedCounter
 
     private var messagesReceived: ExportedCounter
-    private var messagesRejected: [ExportedCounter]
+    private var messagesRejected: LabeledCounters<MessageRejectionKind>
     private var messagesAccepted: ExportedCounter
     private var messagesProduced: ExportedCounter
     private var messagesDelivered: ExportedCounter
-    private var messagesFailed: [ExportedCounter]
+    private var messagesFailed: LabeledCounters<DeliveryFailureCause>
     private var receivedBytes: ExportedCounter
     private var acceptedBytes: ExportedCounter
     private var backpressurePauses: ExportedCounter
@@ -40,8 +40,8 @@ struct ExportedMetrics {
     private let kafkaBatchMessages: Gauge
     private var kafkaTransmitErrors: ExportedCounter
     private var kafkaTransmitRetries: ExportedCounter
-    /// Per broker node id: up, rtt avg/p99, internal latency avg/p99.
-    private var brokerGauges: [Int: [Gauge]] = [:]
+    /// By broker node id.
+    private var brokerGauges: [Int: BrokerGauges] = [:]
 
     private var processCPU: ExportedCounter
     private let processResident: Gauge
@@ -59,50 +59,51 @@ struct ExportedMetrics {
         func gauge(_ name: String, _ help: String) -> Gauge {
             registry.gauge(named: name, help: help)
         }
-        /// One series per value of a closed label set, all with the same help.
-        func counters(_ name: String, label: String, values: [String], _ help: String) -> [ExportedCounter] {
-            values.map { ExportedCounter(registry.counter(named: name, labels: [(label, $0)], help: help)) }
-        }
         self.connectionsOpened = counter("kcp_connections_opened_total", "WebSocket connections accepted (upgraded).")
-        self.connectionsRejected = counters(
-            "kcp_connections_rejected_total",
+        self.connectionsRejected = LabeledCounters(
+            registry,
+            named: "kcp_connections_rejected_total",
             label: "reason",
-            values: ConnectionCounters.rejectionReasons,
-            "HTTP requests answered with an error instead of a WebSocket, by error code."
+            values: ConnectionRejection.allCases,
+            labelValue: \.label,
+            help: "HTTP requests answered with an error instead of a WebSocket, by error code."
         )
         self.connectionsActive = gauge("kcp_connections_active", "WebSocket connections open now.")
         self.connectionsPaused = gauge(
             "kcp_connections_paused",
             "WebSocket connections not being read because of backpressure (ring full, acks in flight, or client not reading)."
         )
-        self.connectionsClosed = ConnectionCounters.closeReasons.map {
-            ExportedCounter(
-                registry.counter(
-                    named: "kcp_connections_closed_total",
-                    labels: [("reason", $0)],
-                    help: "WebSocket connections the server closed (protocol violation, limit, shutdown), by reason."
-                )
-            )
-        }
+        self.connectionsClosed = LabeledCounters(
+            registry,
+            named: "kcp_connections_closed_total",
+            label: "reason",
+            values: ServerCloseReason.allCases,
+            labelValue: \.label,
+            help: "WebSocket connections the server closed (protocol violation, limit, shutdown), by reason."
+        )
         self.rateLimitPauses = counter(
             "kcp_rate_limit_pauses_total",
             "Times a connection stopped reading because it exceeded limits.messages_per_second or limits.bytes_per_second."
         )
         self.messagesReceived = counter("kcp_messages_received_total", "Text messages received, valid or not.")
-        self.messagesRejected = counters(
-            "kcp_messages_rejected_total",
+        self.messagesRejected = LabeledCounters(
+            registry,
+            named: "kcp_messages_rejected_total",
             label: "reason",
-            values: MessageRejectionKind.allCases.map(\.label),
-            "Messages refused with an error reply (nothing published), by reason."
+            values: MessageRejectionKind.allCases,
+            labelValue: \.label,
+            help: "Messages refused with an error reply (nothing published), by reason."
         )
         self.messagesAccepted = counter("kcp_messages_accepted_total", "Messages written to a topic buffer; each ends delivered or failed.")
         self.messagesProduced = counter("kcp_messages_produced_total", "Messages handed to librdkafka.")
         self.messagesDelivered = counter("kcp_messages_delivered_total", "Messages the Kafka broker confirmed.")
-        self.messagesFailed = counters(
-            "kcp_messages_failed_total",
+        self.messagesFailed = LabeledCounters(
+            registry,
+            named: "kcp_messages_failed_total",
             label: "error",
-            values: DeliveryFailureCause.allCases.map(\.label),
-            "Accepted messages that could not be delivered (nacked to ack-mode clients, logged), by error."
+            values: DeliveryFailureCause.allCases,
+            labelValue: \.label,
+            help: "Accepted messages that could not be delivered (nacked to ack-mode clients, logged), by error."
         )
         self.receivedBytes = counter("kcp_received_bytes_total", "Payload bytes of the text messages received.")
         self.acceptedBytes = counter("kcp_accepted_bytes_total", "Bytes of the Kafka record values accepted.")
@@ -144,27 +145,19 @@ struct ExportedMetrics {
         process: ProcessStatistics?
     ) {
         self.connectionsOpened.update(to: connections.openedTotal)
-        for (index, rejection) in connections.rejections().enumerated() {
-            self.connectionsRejected[index].update(to: rejection.count)
-        }
-        for (index, close) in connections.closes().enumerated() {
-            self.connectionsClosed[index].update(to: close.count)
-        }
+        self.connectionsRejected.update(connections.rejections())
+        self.connectionsClosed.update(connections.closes())
         self.rateLimitPauses.update(to: connections.rateLimitPauses)
         self.connectionsActive.set(Int64(connections.active))
         self.connectionsPaused.set(Int64(max(0, connections.paused)))
 
         let totals = ingest.snapshot()
         self.messagesReceived.update(to: totals.received)
-        for (index, rejection) in ingest.rejectionsByKind().enumerated() {
-            self.messagesRejected[index].update(to: rejection.count)
-        }
+        self.messagesRejected.update(ingest.rejectionsByKind())
         self.messagesAccepted.update(to: totals.accepted)
         self.messagesProduced.update(to: totals.produced)
         self.messagesDelivered.update(to: totals.delivered)
-        for (index, failure) in ingest.failuresByCause().enumerated() {
-            self.messagesFailed[index].update(to: failure.count)
-        }
+        self.messagesFailed.update(ingest.failuresByCause())
         self.receivedBytes.update(to: totals.receivedBytes)
         self.acceptedBytes.update(to: totals.acceptedBytes)
         self.backpressurePauses.update(to: totals.backpressurePauses)
@@ -203,35 +196,13 @@ struct ExportedMetrics {
         var seen = Set<Int>()
         for broker in kafka.brokers {
             seen.insert(broker.nodeID)
-            let gauges = self.brokerGauges[broker.nodeID] ?? self.makeBrokerGauges(broker.nodeID)
+            let gauges = self.brokerGauges[broker.nodeID] ?? BrokerGauges(self.registry, nodeID: broker.nodeID)
             self.brokerGauges[broker.nodeID] = gauges
-            gauges[0].set(Int64(broker.isUp ? 1 : 0))
-            gauges[1].set(broker.rttAverageSeconds)
-            gauges[2].set(broker.rttP99Seconds)
-            gauges[3].set(broker.internalLatencyAverageSeconds)
-            gauges[4].set(broker.internalLatencyP99Seconds)
+            gauges.update(broker)
         }
         // A broker that left the cluster keeps its series, marked down.
         for (nodeID, gauges) in self.brokerGauges where !seen.contains(nodeID) {
-            gauges[0].set(Int64(0))
+            gauges.up.set(Int64(0))
         }
-    }
-
-    /// Broker node ids are few (the cluster's size), so this label stays bounded.
-    private func makeBrokerGauges(_ nodeID: Int) -> [Gauge] {
-        let labels = [("broker", String(nodeID))]
-        return [
-            ("kcp_kafka_broker_up", "1 when librdkafka's connection to the broker is up."),
-            ("kcp_kafka_broker_rtt_avg_seconds", "Average broker round-trip time in librdkafka's last statistics window."),
-            ("kcp_kafka_broker_rtt_p99_seconds", "99th percentile broker round-trip time in librdkafka's last statistics window."),
-            (
-                "kcp_kafka_broker_internal_latency_avg_seconds",
-                "Average time produce requests waited in librdkafka's internal queue, last statistics window."
-            ),
-            (
-                "kcp_kafka_broker_internal_latency_p99_seconds",
-                "99th percentile time produce requests waited in librdkafka's internal queue, last statistics window."
-            ),
-        ].map { self.registry.gauge(named: $0.0, labels: labels, help: $0.1) }
     }
 }

@@ -89,7 +89,7 @@ extension IntegrationTests {
 
             let values = try daemon.values(in: "kafka.chat.\(chat)", expecting: 2)
             #expect(Set(values) == [Self.message("static"), Self.message("jwt")])
-            let rejections = Dictionary(uniqueKeysWithValues: daemon.daemon.metrics.connections.rejections().map { ($0.reason, $0.count) })
+            let rejections = Dictionary(uniqueKeysWithValues: daemon.daemon.metrics.connections.rejections().map { ($0.reason.label, $0.count) })
             #expect(rejections["unauthorized"] == 3)
             #expect(rejections["forbidden"] == 2)
             #expect(rejections["origin_not_allowed"] == 1)

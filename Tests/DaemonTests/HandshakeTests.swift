@@ -35,6 +35,14 @@ extension IntegrationTests {
                 let dotChat = try Self.request(port, "/send-message/chat/a:b")
                 #expect(dotChat.status == 400)
 
+                // Dot-segments, literal or percent-encoded: never a topic kafka.chat.. / kafka.chat...
+                for path in ["/send-message/chat/.", "/send-message/chat/..", "/send-message/chat/%2E", "/send-message/chat/%2e%2E"] {
+                    let dots = try Self.request(port, path)
+                    #expect(dots.status == 400, "\(path)")
+                    #expect(dots.body.contains("invalid_chat"), "\(path)")
+                    #expect(dots.body.contains("dot-segment"), "\(path)")
+                }
+
                 let longChat = try Self.request(port, "/send-message/chat/" + String(repeating: "x", count: 239))
                 #expect(longChat.status == 400)
 

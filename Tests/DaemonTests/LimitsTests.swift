@@ -26,11 +26,11 @@ extension IntegrationTests {
         }
 
         static func rejections(_ daemon: RunningDaemon, _ reason: String) -> Int {
-            daemon.daemon.metrics.connections.rejections().first { $0.reason == reason }?.count ?? -1
+            daemon.daemon.metrics.connections.rejections().first { $0.reason.label == reason }?.count ?? -1
         }
 
         static func closes(_ daemon: RunningDaemon, _ reason: String) -> Int {
-            daemon.daemon.metrics.connections.closes().first { $0.reason == reason }?.count ?? -1
+            daemon.daemon.metrics.connections.closes().first { $0.reason.label == reason }?.count ?? -1
         }
 
         static func message(_ text: String, id: String) -> String {

@@ -1,4 +1,5 @@
 import Atomics
+import ChatContract
 import Foundation
 import Ingest
 import NIOCore

@@ -1,4 +1,5 @@
 import Benchmark
+import ChatContract
 import Ingest
 import NIOCore
 import WebSocketProtocol

@@ -1,5 +1,5 @@
 import Benchmark
-import Ingest
+import ChatContract
 import WebSocketProtocol
 
 /// The message contract on its own: `validate` (one pass over the masked bytes) and `writeCanonical`

@@ -1,5 +1,5 @@
 import Foundation
-import Ingest
+import ChatContract
 
 /// What every target checks about one validated chat message, given the validator's result for a payload
 /// as it sat in memory (possibly masked):

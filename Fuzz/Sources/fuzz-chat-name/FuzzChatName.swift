@@ -1,6 +1,6 @@
 import FuzzSupport
 @testable import Gateway
-import Ingest
+import ChatContract
 import NIOHTTP1
 
 /// Fuzz target: the request URI of a WebSocket handshake → `HandshakeClassifier.classify`, the function
@@ -173,7 +173,10 @@ private func expectedRoute(_ uri: [UInt8]) -> Answer {
         if segment.contains(UInt8(ascii: "/")) { return .rejected(status: 404, code: "not_found") }
         guard let chat = percentDecode(segment) else { return .rejected(status: 400, code: "invalid_chat") }
         // Decoded bytes that are not UTF-8 become U+FFFD, which is not allowed either.
-        guard !chat.isEmpty, chat.count <= 249 - 11, chat.allSatisfy(isTopicByte) else {
+        // `.` and `..` are URL dot-segments (RFC 3986 §5.2.4): refused like any other bad name.
+        guard !chat.isEmpty, chat.count <= 249 - 11, chat.allSatisfy(isTopicByte),
+            chat != Array(".".utf8), chat != Array("..".utf8)
+        else {
             return .rejected(status: 400, code: "invalid_chat")
         }
         topic = "kafka.chat." + String(decoding: chat, as: UTF8.self)

@@ -1,5 +1,5 @@
 import FuzzSupport
-import Ingest
+import ChatContract
 import NIOCore
 import WebSocketProtocol
 

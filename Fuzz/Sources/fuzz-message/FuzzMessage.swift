@@ -1,5 +1,5 @@
 import FuzzSupport
-import Ingest
+import ChatContract
 
 /// Fuzz target: `ChatMessageValidator` alone.
 ///

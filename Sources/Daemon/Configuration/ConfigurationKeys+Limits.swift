@@ -1,3 +1,4 @@
+import ChatContract
 import Foundation
 import Gateway
 import Ingest

@@ -1,5 +1,4 @@
 import Ingest
-import Kafka
 import NIOCore
 
 /// The WebSocket connections of one event loop, by slot, so a delivery report can find its connection
@@ -60,12 +59,12 @@ final class LoopConnectionTable: @unchecked Sendable {
         }
     }
 
-    /// Routes a batch of delivery reports to their connections; each connection flushes once.
-    func deliver(_ reports: [DeliveryReport]) {
+    /// Routes a batch of delivery results to their connections; each connection flushes once.
+    func deliver(_ results: [DeliveryResult]) {
         self.eventLoop.preconditionInEventLoop()
         var touched: [WebSocketConnectionHandler] = []
-        for report in reports {
-            let ticket = MessageTicket(rawValue: report.opaque)
+        for report in results {
+            let ticket = report.ticket
             guard ticket.slot < self.handlers.count,
                 self.generations[ticket.slot] == ticket.generation,
                 let handler = self.handlers[ticket.slot]

@@ -1,6 +1,6 @@
 import Atomics
+import ChatContract
 import Ingest
-import Kafka
 import Monitoring
 import NIOCore
 import WebSocketProtocol
@@ -137,7 +137,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         self.rateTimer?.cancel()
         self.table.unregister(slot: self.slot)
         if self.registeredForSpace { self.buffer.removeWaiter(self) }
-        self.gateway.producer.registry.detach(self.buffer)
+        self.gateway.ingest.detach(self.buffer)
         self.gateway.connections.closed()
         self.paused = []
         self.input = nil
@@ -212,7 +212,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
             self.fail(code: violation.code, reason: violation.reason)
         } else if self.rateViolationPending {
             self.rateViolationPending = false
-            self.closeForLimit(.policyViolation, reason: self.rateViolationReason(), counted: "rate_limited")
+            self.closeForLimit(.policyViolation, reason: self.rateViolationReason(), counted: .rateLimited)
         }
     }
 
@@ -401,7 +401,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         }
         let silent = now &- self.lastHeardAt
         if limits.idleTimeout > 0 && silent >= limits.idleTimeout {
-            self.closeForLimit(.goingAway, reason: "idle timeout: nothing received for \(limits.limits.idleTimeout)", counted: "idle_timeout")
+            self.closeForLimit(.goingAway, reason: "idle timeout: nothing received for \(limits.limits.idleTimeout)", counted: .idleTimeout)
             return
         }
         if limits.pingInterval > 0 && silent >= limits.pingInterval && now &- self.lastPingAt >= limits.pingInterval {
@@ -417,7 +417,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
                     self.closeForLimit(
                         .tryAgainLater,
                         reason: "overloaded: no message could be queued for \(limits.limits.overloadClose); try again later",
-                        counted: "overloaded"
+                        counted: .overloaded
                     )
                     return
                 }
@@ -430,9 +430,9 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
 
     /// Closes politely for a limit: our close frame, then the client's is awaited (at most the close
     /// timeout). Messages read but never accepted are discarded; the close code tells the client so.
-    private func closeForLimit(_ code: WebSocketCloseCode, reason: String, counted label: String) {
+    private func closeForLimit(_ code: WebSocketCloseCode, reason: String, counted closeReason: ServerCloseReason) {
         guard self.state == .open, let context = self.context else { return }
-        self.gateway.connections.closedByServer(reason: label)
+        self.gateway.connections.closedByServer(closeReason)
         self.rateTimer?.cancel()
         self.startClose(code: code, reason: reason)
         // Keep reading so the client's close frame is seen; data frames after our close are discarded.
@@ -467,11 +467,11 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     // MARK: acknowledgements
 
     /// Writes the ack or nack for one delivery report; returns true when something was written.
-    func acknowledge(_ report: DeliveryReport, sequence: UInt32) -> Bool {
+    func acknowledge(_ report: DeliveryResult, sequence: UInt32) -> Bool {
         guard self.state != .closed, let pending = self.pendingAcks.removeValue(forKey: sequence) else { return false }
         self.table.ackLatency.record(nanoseconds: MonotonicClock.nanoseconds() &- pending.acceptedAt)
         self.scratch.clear()
-        if let error = report.error {
+        if let error = report.failure {
             self.scratch.writeStaticString("{\"nack\":")
             self.writeAckID(pending)
             self.scratch.writeStaticString(",\"error\":{\"code\":")
@@ -552,7 +552,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     /// Acks were delivered; say goodbye with 1001 and wait briefly for the client's close frame.
     func closeForShutdown() {
         guard self.state == .open else { return }
-        self.gateway.connections.closedByServer(reason: "shutting_down")
+        self.gateway.connections.closedByServer(.shuttingDown)
         self.startClose(code: .goingAway, reason: "server shutting down")
         // Keep reading so the client's close frame is seen; data after our close is discarded.
         self.paused = self.paused.intersection(.unwritable)
@@ -579,7 +579,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         guard let context = self.context else { return }
         self.input = nil
         if self.state == .open {
-            self.gateway.connections.closedByServer(reason: Self.closeReason(code))
+            self.gateway.connections.closedByServer(Self.closeReason(code))
             self.state = .closeSent
             self.appendOutput { WebSocketFrameWriter.writeClose(code: code, reason: reason, into: &$0) }
         }
@@ -592,12 +592,12 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     }
 
     /// The `kcp_connections_closed_total` reason of a close `fail` sends.
-    private static func closeReason(_ code: WebSocketCloseCode) -> String {
+    private static func closeReason(_ code: WebSocketCloseCode) -> ServerCloseReason {
         switch code {
-        case .protocolError: "protocol_error"
-        case .invalidFramePayloadData: "invalid_payload"
-        case .messageTooBig: "message_too_big"
-        default: "other"
+        case .protocolError: .protocolError
+        case .invalidFramePayloadData: .invalidPayload
+        case .messageTooBig: .messageTooBig
+        default: .other
         }
     }
 

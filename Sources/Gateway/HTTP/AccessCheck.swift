@@ -1,6 +1,8 @@
 import Access
+import ChatContract
 import Ingest
 import Logging
+import Monitoring
 import NIOHTTP1
 
 extension GatewayContext {
@@ -33,10 +35,21 @@ extension GatewayContext {
             self.logger.notice("websocket handshake refused", metadata: metadata)
             return HTTPRejection(
                 status: HTTPResponseStatus(statusCode: refusal.status),
-                code: refusal.code,
+                code: ConnectionRejection(refusal.reason),
                 message: refusal.message,
                 headers: refusal.challenge.map { [("WWW-Authenticate", $0)] } ?? []
             )
+        }
+    }
+}
+
+extension ConnectionRejection {
+    /// The rejection an access refusal is answered and counted as.
+    init(_ reason: AccessRefusal.Reason) {
+        switch reason {
+        case .unauthorized: self = .unauthorized
+        case .forbidden: self = .forbidden
+        case .originNotAllowed: self = .originNotAllowed
         }
     }
 }

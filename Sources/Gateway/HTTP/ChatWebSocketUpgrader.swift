@@ -68,7 +68,7 @@ final class ChatWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Sendab
                 return nil
             }
             do throws(RingRegistryError) {
-                let buffer = try gateway.producer.registry.attach(to: target.topic)
+                let buffer = try gateway.ingest.attach(to: target.topic)
                 session.accepted = (target, buffer)
                 return HTTPHeaders()
             } catch {

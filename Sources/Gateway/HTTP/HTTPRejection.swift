@@ -1,9 +1,11 @@
+import Monitoring
 import NIOHTTP1
 
 /// An HTTP error answer: status, a JSON body with a reason, and any header the status calls for.
 struct HTTPRejection: Error, Sendable, Equatable {
     var status: HTTPResponseStatus
-    var code: String
+    /// The JSON `code` of the answer and the `kcp_connections_rejected_total` reason.
+    var code: ConnectionRejection
     var message: String
     var headers: [(String, String)] = []
 
@@ -14,7 +16,7 @@ struct HTTPRejection: Error, Sendable, Equatable {
     static func notFound(_ path: Substring) -> HTTPRejection {
         HTTPRejection(
             status: .notFound,
-            code: "not_found",
+            code: .notFound,
             message: "no endpoint at \(path); WebSocket endpoints are /send-message/global and /send-message/chat/{chat}"
         )
     }

@@ -75,7 +75,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             body.writeString("}")
             self.write(status: .movedPermanently, headers: [("Location", location)], body: body, head: head, keepAlive: head.isKeepAlive, context: context)
         case .success(.webSocket):
-            let rejection = HTTPRejection(status: .badRequest, code: "bad_handshake", message: "WebSocket handshake could not be completed")
+            let rejection = HTTPRejection(status: .badRequest, code: .badHandshake, message: "WebSocket handshake could not be completed")
             self.write(rejection, head: head, context: context)
         case .failure(let rejection):
             self.write(rejection, head: head, context: context)
@@ -103,10 +103,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func write(_ rejection: HTTPRejection, head: HTTPRequestHead, context: ChannelHandlerContext) {
-        self.gateway.connections.rejected(code: rejection.code)
+        self.gateway.connections.rejected(rejection.code)
         var body = ByteBuffer()
         body.writeString("{\"error\":{\"code\":")
-        JSONText.writeString(rejection.code, into: &body)
+        JSONText.writeString(rejection.code.label, into: &body)
         body.writeString(",\"message\":")
         JSONText.writeString(rejection.message, into: &body)
         body.writeString("}}")

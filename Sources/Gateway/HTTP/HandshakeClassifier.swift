@@ -1,5 +1,7 @@
 import Access
+import ChatContract
 import Ingest
+import Monitoring
 import NIOHTTP1
 
 /// Decides what an HTTP request is for, and rejects a bad WebSocket handshake with the exact reason,
@@ -59,12 +61,12 @@ enum HandshakeClassifier {
                 return .failure(.notFound(path))
             }
             guard let chat = self.percentDecoded(encoded) else {
-                return .failure(HTTPRejection(status: .badRequest, code: "invalid_chat", message: "chat name has a malformed percent-escape"))
+                return .failure(HTTPRejection(status: .badRequest, code: .invalidChat, message: "chat name has a malformed percent-escape"))
             }
             do {
                 topic = try TopicName.forChat(Substring(chat))
             } catch {
-                return .failure(HTTPRejection(status: .badRequest, code: "invalid_chat", message: error.message))
+                return .failure(HTTPRejection(status: .badRequest, code: .invalidChat, message: error.message))
             }
         } else {
             return .failure(.notFound(path))
@@ -72,7 +74,7 @@ enum HandshakeClassifier {
 
         guard head.method == .GET else { return .failure(self.methodNotAllowed(path)) }
         guard head.version.major == 1 && head.version.minor >= 1 || head.version.major > 1 else {
-            return .failure(HTTPRejection(status: .badRequest, code: "bad_handshake", message: "WebSocket needs HTTP/1.1"))
+            return .failure(HTTPRejection(status: .badRequest, code: .badHandshake, message: "WebSocket needs HTTP/1.1"))
         }
         let upgrade = head.headers[canonicalForm: "upgrade"].map { $0.lowercased() }
         let connection = head.headers[canonicalForm: "connection"].map { $0.lowercased() }
@@ -80,7 +82,7 @@ enum HandshakeClassifier {
             return .failure(
                 HTTPRejection(
                     status: .upgradeRequired,
-                    code: "upgrade_required",
+                    code: .upgradeRequired,
                     message: "\(path) is a WebSocket endpoint: send Connection: Upgrade and Upgrade: websocket",
                     headers: [("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13")]
                 )
@@ -91,7 +93,7 @@ enum HandshakeClassifier {
             return .failure(
                 HTTPRejection(
                     status: .upgradeRequired,
-                    code: "unsupported_websocket_version",
+                    code: .unsupportedWebSocketVersion,
                     message: "only WebSocket version 13 is supported",
                     headers: [("Sec-WebSocket-Version", "13")]
                 )
@@ -100,7 +102,7 @@ enum HandshakeClassifier {
         let keys = head.headers["sec-websocket-key"]
         guard keys.count == 1, self.isValidKey(keys[0]) else {
             return .failure(
-                HTTPRejection(status: .badRequest, code: "bad_handshake", message: "Sec-WebSocket-Key must be the base64 form of 16 bytes")
+                HTTPRejection(status: .badRequest, code: .badHandshake, message: "Sec-WebSocket-Key must be the base64 form of 16 bytes")
             )
         }
 
@@ -112,14 +114,14 @@ enum HandshakeClassifier {
             case "1", "true", "yes": wantsAcks = true
             case "0", "false", "no": wantsAcks = false
             default:
-                return .failure(HTTPRejection(status: .badRequest, code: "invalid_query", message: "ack must be 1 or 0"))
+                return .failure(HTTPRejection(status: .badRequest, code: .invalidQuery, message: "ack must be 1 or 0"))
             }
         }
         return .success(.webSocket(WebSocketTarget(topic: topic, wantsAcks: wantsAcks)))
     }
 
     private static func methodNotAllowed(_ path: Substring) -> HTTPRejection {
-        HTTPRejection(status: .methodNotAllowed, code: "method_not_allowed", message: "\(path) only answers GET", headers: [("Allow", "GET")])
+        HTTPRejection(status: .methodNotAllowed, code: .methodNotAllowed, message: "\(path) only answers GET", headers: [("Allow", "GET")])
     }
 
     static func split(_ uri: String) -> (path: Substring, query: Substring) {

@@ -1,3 +1,4 @@
+import ChatContract
 import Ingest
 
 /// What a WebSocket handshake asked for: the topic its messages go to and whether it wants acks.

@@ -1,3 +1,4 @@
+import ChatContract
 import Ingest
 
 /// Which chats the daemon accepts: names must fully match an operator's pattern and, when an allowlist

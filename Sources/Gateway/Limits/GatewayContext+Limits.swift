@@ -1,3 +1,4 @@
+import Monitoring
 import NIOCore
 import NIOHTTP1
 
@@ -28,7 +29,7 @@ extension GatewayContext {
         }
         // The topic lookup may have outlived the connection (handshake timeout): attach nothing to it.
         guard channel.isActive else {
-            return HTTPRejection(status: .requestTimeout, code: "handshake_timeout", message: "the connection closed before the handshake was decided")
+            return HTTPRejection(status: .requestTimeout, code: .handshakeTimeout, message: "the connection closed before the handshake was decided")
         }
         let limiter = runtime.connections
         guard limiter.maxConnections > 0 || limiter.maxPerClient > 0 else { return nil }

@@ -61,7 +61,7 @@ final class HandshakeTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.arm(context: context)
             return
         }
-        self.counters.rejected(code: "handshake_timeout")
+        self.counters.rejected(.handshakeTimeout)
         var body = ByteBuffer()
         body.writeStaticString(#"{"error":{"code":"handshake_timeout","message":"#)
         JSONText.writeString("no complete HTTP request within \(self.timeout.nanoseconds / 1_000_000) ms", into: &body)

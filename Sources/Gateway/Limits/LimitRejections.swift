@@ -1,12 +1,14 @@
+import ChatContract
 import Ingest
+import Monitoring
 import NIOHTTP1
 
-/// The HTTP answers of the hardening limits; each `code` is one of `ConnectionCounters.rejectionReasons`.
+/// The HTTP answers of the hardening limits.
 extension HTTPRejection {
     static func tooManyConnections(_ limit: Int) -> HTTPRejection {
         HTTPRejection(
             status: .serviceUnavailable,
-            code: "too_many_connections",
+            code: .tooManyConnections,
             message: "the server holds its maximum of \(limit) WebSocket connections; try again later",
             headers: [("Retry-After", "5")]
         )
@@ -17,7 +19,7 @@ extension HTTPRejection {
     static func tooManyConnectionsPerIP(_ limit: Int) -> HTTPRejection {
         HTTPRejection(
             status: .tooManyRequests,
-            code: "too_many_connections_per_ip",
+            code: .tooManyConnectionsPerIP,
             message: "your address already has \(limit) WebSocket connections open, the most allowed; close one or try again later",
             headers: [("Retry-After", "10")]
         )
@@ -25,30 +27,30 @@ extension HTTPRejection {
 
     /// 403: the chat name is legal, but the operator's pattern or allowlist does not admit it.
     static func chatNotAllowed(_ reason: String) -> HTTPRejection {
-        HTTPRejection(status: .forbidden, code: "chat_not_allowed", message: reason)
+        HTTPRejection(status: .forbidden, code: .chatNotAllowed, message: reason)
     }
 
     static func unknownChat(_ topic: TopicName) -> HTTPRejection {
         HTTPRejection(
             status: .notFound,
-            code: "unknown_chat",
+            code: .unknownChat,
             message: "no such chat: topic \(topic.value) does not exist in the Kafka cluster, and this server only serves existing chats"
         )
     }
 
     static let kafkaUnavailable = HTTPRejection(
         status: .serviceUnavailable,
-        code: "kafka_unavailable",
+        code: .kafkaUnavailable,
         message: "cannot check that the chat exists: the Kafka cluster did not answer; try again later",
         headers: [("Retry-After", "5")]
     )
 
     /// The ring registry could not give the chat a buffer.
     static func ringRefusal(_ error: RingRegistryError) -> HTTPRejection {
-        let code: String
+        let code: ConnectionRejection
         switch error {
-        case .tooManyTopics: code = "too_many_topics"
-        case .budgetExhausted, .kafka: code = "overloaded"
+        case .tooManyTopics: code = .tooManyTopics
+        case .budgetExhausted, .kafka: code = .overloaded
         }
         return HTTPRejection(status: .serviceUnavailable, code: code, message: error.description, headers: [("Retry-After", "5")])
     }

@@ -1,5 +1,5 @@
+import ChatContract
 import Ingest
-import Kafka
 import NIOCore
 
 /// The shared state behind the limits: the connection counts, the topic list cache, and the timings
@@ -17,7 +17,7 @@ final class LimitsRuntime: Sendable {
     /// sweep over all of a loop's connections once a second costs nothing noticeable.
     let sweepInterval: TimeAmount?
 
-    init(_ limits: GatewayLimits, producer: KafkaProducer) {
+    init(_ limits: GatewayLimits, ingest: any MessageIngest) {
         self.limits = limits
         self.connections = ConnectionLimiter(maxConnections: limits.maxConnections, maxPerClient: limits.maxConnectionsPerIP)
         if limits.requireExistingTopics {
@@ -25,7 +25,7 @@ final class LimitsRuntime: Sendable {
             let handshakeMilliseconds = limits.handshakeTimeout.nanoseconds / 1_000_000
             let timeout = Int32(handshakeMilliseconds == 0 ? 5000 : min(5000, max(500, handshakeMilliseconds / 2)))
             self.topics = TopicDirectory(ttl: limits.topicListTTL) {
-                producer.topicNames(withPrefix: TopicName.chatPrefix, timeoutMilliseconds: timeout)
+                ingest.topicNames(withPrefix: TopicName.chatPrefix, timeoutMilliseconds: timeout)
             }
         } else {
             self.topics = nil

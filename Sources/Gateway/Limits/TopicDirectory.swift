@@ -1,3 +1,4 @@
+import ChatContract
 import Ingest
 import NIOCore
 import NIOPosix

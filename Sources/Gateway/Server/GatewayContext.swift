@@ -1,17 +1,16 @@
 import Access
 import Atomics
 import Ingest
-import Kafka
 import Logging
 import Monitoring
 import NIOCore
 import NIOHTTP1
 
-/// State shared by every connection of the gateway: configuration, the producer thread, one connection
+/// State shared by every connection of the gateway: configuration, the ingest pipeline, one connection
 /// table per event loop. It receives delivery reports and hands each batch to the loop that owns it.
 final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
     let configuration: GatewayConfiguration
-    let producer: ProducerThread
+    let ingest: any MessageIngest
     let logger: Logger
     let tables: [LoopConnectionTable]
     private let routes: [ObjectIdentifier: Int]
@@ -20,7 +19,7 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
     /// Set when a graceful shutdown starts: new handshakes get 503, `/ready` says 503.
     var draining: ManagedAtomic<Bool> { self.metrics.state.draining }
 
-    var counters: IngestCounters { self.producer.counters }
+    var counters: IngestCounters { self.ingest.counters }
 
     /// The handshake checks built from `configuration.access`; replaced once by `GatewayServer.run()`
     /// before the listener accepts (building the JWT verifier is asynchronous), read-only afterwards.
@@ -30,18 +29,18 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
     /// `/docs` and `/asyncapi.json`, or nil when `http.docs` is off (they answer 404 then).
     let docs: APIDocsResponses?
 
-    init(configuration: GatewayConfiguration, producer: ProducerThread, metrics: DaemonMetrics, eventLoops: [any EventLoop], logger: Logger) {
+    init(configuration: GatewayConfiguration, ingest: any MessageIngest, metrics: DaemonMetrics, eventLoops: [any EventLoop], logger: Logger) {
         precondition(eventLoops.count <= MessageTicket.maxRoutes, "at most \(MessageTicket.maxRoutes) event loops")
         precondition(metrics.ackLatencies.count == eventLoops.count, "one ack latency histogram per event loop")
         self.configuration = configuration
-        self.producer = producer
+        self.ingest = ingest
         self.metrics = metrics
         self.logger = logger
         self.tables = eventLoops.enumerated().map {
             LoopConnectionTable(route: $0.offset, eventLoop: $0.element, ackLatency: metrics.ackLatencies[$0.offset])
         }
         self.routes = Dictionary(uniqueKeysWithValues: eventLoops.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
-        self.limitsRuntime = LimitsRuntime(configuration.limits, producer: producer.producer)
+        self.limitsRuntime = LimitsRuntime(configuration.limits, ingest: ingest)
         self.docs = configuration.servesDocs ? APIDocsResponses() : nil
         for table in self.tables { table.sweepInterval = self.limitsRuntime.sweepInterval }
     }
@@ -50,9 +49,9 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
         self.tables[self.routes[ObjectIdentifier(eventLoop)]!]
     }
 
-    func deliver(_ reports: [DeliveryReport], route: Int) {
+    func deliver(_ results: [DeliveryResult], route: Int) {
         let table = self.tables[route]
-        table.eventLoop.execute { table.deliver(reports) }
+        table.eventLoop.execute { table.deliver(results) }
     }
 
     /// Why a new WebSocket must be turned away right now, if it must.
@@ -60,7 +59,7 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
         if self.draining.load(ordering: .relaxed) {
             return HTTPRejection(
                 status: .serviceUnavailable,
-                code: "shutting_down",
+                code: .shuttingDown,
                 message: "the server is shutting down; reconnect to another instance",
                 headers: [("Retry-After", "5")]
             )
@@ -70,7 +69,7 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
 
     func healthJSON() -> ByteBuffer {
         var body = ByteBuffer()
-        let usage = self.producer.registry.usage()
+        let usage = self.ingest.usage()
         body.writeString("{\"status\":\"ok\",\"draining\":\(self.draining.load(ordering: .relaxed)),\"connections\":")
         JSONText.writeInteger(self.connections.active, into: &body)
         body.writeString(",\"topics\":")

@@ -22,14 +22,14 @@ public final class GatewayServer: Service, @unchecked Sendable {
     ///   instead of binding `configuration.host:port`.
     public init(
         configuration: GatewayConfiguration,
-        producer: ProducerThread,
+        ingest: any MessageIngest,
         metrics: DaemonMetrics,
         group: MultiThreadedEventLoopGroup,
         logger: Logger,
         listeningSocket: NIOBSDSocket.Handle? = nil
     ) {
         let loops = Array(group.makeIterator())
-        self.context = GatewayContext(configuration: configuration, producer: producer, metrics: metrics, eventLoops: loops, logger: logger)
+        self.context = GatewayContext(configuration: configuration, ingest: ingest, metrics: metrics, eventLoops: loops, logger: logger)
         self.group = group
         self.logger = logger
         self.listeningSocket = listeningSocket
@@ -40,7 +40,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
     /// EXTEND_TIMEOUT_USEC). Set before `run()`.
     public var onDrainStarted: (@Sendable (Duration) -> Void)?
 
-    /// Where delivery reports for ack-mode connections go; pass to `ProducerThread.start(receiver:)`.
+    /// Where delivery results for ack-mode connections go; pass to `ProducerThread.start(receiver:)`.
     public var deliveryReceiver: any DeliveryReceiver { self.context }
 
     /// The address actually bound (port 0 resolved), once listening.
@@ -114,7 +114,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
             channel.eventLoop.execute {
                 if let accepted = session.accepted {
                     session.accepted = nil
-                    context.producer.registry.detach(accepted.buffer)
+                    context.ingest.detach(accepted.buffer)
                 }
             }
         }
@@ -147,7 +147,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
             await self.onEveryLoop { $0.refuseBlockedInput() }
         }
 
-        let summary = await self.context.producer.drain(deadline: deadline)
+        let summary = await self.context.ingest.drain(deadline: deadline)
         let counters = self.context.counters.snapshot()
         if summary.completedInTime {
             self.logger.notice("drained: every accepted message was delivered or reported", metadata: ["delivered": "\(counters.delivered)", "failed": "\(counters.failed)"])

@@ -1,4 +1,5 @@
 import Atomics
+import ChatContract
 import Kafka
 import Logging
 import NIOConcurrencyHelpers
@@ -52,7 +53,7 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
     private weak var receiver: (any DeliveryReceiver)?
 
     // Producer-thread-only state.
-    private var ackBatches: [[DeliveryReport]] = Array(repeating: [], count: MessageTicket.maxRoutes)
+    private var ackBatches: [[DeliveryResult]] = Array(repeating: [], count: MessageTicket.maxRoutes)
     private var failuresByError: [Int32: (error: KafkaError, count: Int)] = [:]
 
     public init(producer: KafkaProducer, configuration: Configuration, counters: IngestCounters, logger: Logger) {
@@ -254,7 +255,7 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
         }
         let ticket = MessageTicket(rawValue: report.opaque)
         if ticket.wantsAck {
-            self.ackBatches[ticket.route].append(report)
+            self.ackBatches[ticket.route].append(DeliveryResult(report))
         }
     }
 
@@ -314,3 +315,21 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
     }
 }
 
+
+extension ProducerThread: MessageIngest {
+    public func attach(to topic: TopicName) throws(RingRegistryError) -> TopicBuffer {
+        try self.registry.attach(to: topic)
+    }
+
+    public func detach(_ buffer: TopicBuffer) {
+        self.registry.detach(buffer)
+    }
+
+    public func usage() -> RingRegistry.Usage {
+        self.registry.usage()
+    }
+
+    public func topicNames(withPrefix prefix: String, timeoutMilliseconds: Int32) -> Set<String>? {
+        self.producer.topicNames(withPrefix: prefix, timeoutMilliseconds: timeoutMilliseconds)
+    }
+}

@@ -1,4 +1,5 @@
 import Atomics
+import ChatContract
 import Kafka
 import NIOConcurrencyHelpers
 

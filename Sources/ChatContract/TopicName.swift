@@ -23,9 +23,17 @@ public struct TopicName: Hashable, Sendable, CustomStringConvertible {
     /// Kafka's rules for the whole topic: only `A-Z a-z 0-9 . _ -`, at most 249 characters, not
     /// `.` or `..` (the prefix rules those two out). Since only ASCII is allowed, characters and
     /// UTF-8 bytes count the same.
+    ///
+    /// The chat name itself may not be `.` or `..` either: in a URL path those are dot-segments
+    /// (RFC 3986 §3.3, §5.2.4), which clients and proxies remove, so no client could name such a chat
+    /// reliably; the topics they would make (`kafka.chat..`, `kafka.chat...`) are refused instead.
     public static func forChat(_ chat: Substring) throws(TopicNameError) -> TopicName {
         guard !chat.isEmpty else {
             throw TopicNameError(message: "chat name is empty")
+        }
+        guard chat != "." && chat != ".." else {
+            throw TopicNameError(
+                message: "chat name \(chat.debugDescription) is a URL dot-segment, which clients and proxies remove from paths")
         }
         // Length first, so a huge name is refused without being echoed back.
         let length = chat.utf8.count

@@ -1,4 +1,4 @@
-import Ingest
+import ChatContract
 import Testing
 
 @Suite("Topic names")
@@ -26,7 +26,7 @@ struct TopicNameTests {
     }
 
     @Test("valid chat names build kafka.chat.<chat>", arguments: [
-        "a", "Z", "0", ".", "..", "_", "-", "lobby", "Room-42", "a.b_c-d", "...",
+        "a", "Z", "0", "_", "-", "lobby", "Room-42", "a.b_c-d", "...", ".a", "a..", ".-",
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-",
     ])
     func valid(chat: String) throws {
@@ -50,6 +50,12 @@ struct TopicNameTests {
     @Test("an empty chat name is refused")
     func empty() {
         #expect(error("")?.message == "chat name is empty")
+    }
+
+    @Test("the dot-segments . and .. are refused (RFC 3986 §5.2.4 removes them from paths)")
+    func dotSegments() {
+        #expect(error(".")?.message == #"chat name "." is a URL dot-segment, which clients and proxies remove from paths"#)
+        #expect(error("..")?.message == #"chat name ".." is a URL dot-segment, which clients and proxies remove from paths"#)
     }
 
     @Test("each character outside A-Z a-z 0-9 . _ - is named", arguments: [

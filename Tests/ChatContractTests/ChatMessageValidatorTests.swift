@@ -1,4 +1,4 @@
-import Ingest
+import ChatContract
 import Testing
 import TestSupport
 
