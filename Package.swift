@@ -210,9 +210,10 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Ingest", "Monitoring", "WebSocketProtocol", "TestSupport",
+                "Gateway", "ChatContract", "Ingest", "Kafka", "Monitoring", "WebSocketProtocol", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: testSwiftSettings
         ),

@@ -1,3 +1,4 @@
+import ChatContract
 import Ingest
 import Monitoring
 import WebSocketProtocol
@@ -68,7 +69,7 @@ struct ChatMessageIntake {
         }
         let byteCount = ChatMessageValidator.canonicalByteCount(of: message)
         let ticket = MessageTicket(wantsAck: self.wantsAcks, route: self.route, slot: self.slot, generation: self.generation, sequence: sequence)
-        let tag = self.tagsSenderKeys ? Self.keyTag(message, payload) : 0
+        let tag = self.tagsSenderKeys ? message.senderKeyTag(in: payload.bytes, maskKey: payload.maskKey) : 0
         func push() -> RingPushResult {
             self.buffer.push(payloadCount: byteCount, ticket: ticket, tag: tag) { destination in
                 _ = ChatMessageValidator.writeCanonical(message, from: payload.bytes, maskKey: payload.maskKey, to: destination.baseAddress!)
@@ -102,22 +103,5 @@ struct ChatMessageIntake {
     /// The paused-connections gauge follows backpressure only (see `ConnectionFlowControl.GaugeChange`).
     func apply(_ gauge: ConnectionFlowControl.GaugeChange) {
         if gauge != .unchanged { self.connections.setPaused(gauge == .paused) }
-    }
-
-    /// The ring record's tag: for `sender` keys, the sender token's length, with the top bit set when it
-    /// holds escapes the producer thread must decode.
-    @inline(__always)
-    private static func keyTag(_ message: ChatMessage, _ payload: WebSocketPayload) -> UInt32 {
-        var tag = UInt32(message.sender.count)
-        let bytes = payload.bytes
-        let key = payload.maskKey
-        for index in message.sender.start..<(message.sender.start + message.sender.count) {
-            let byte = bytes[index] ^ UInt8(truncatingIfNeeded: key >> ((index & 3) * 8))
-            if byte == UInt8(ascii: "\\") {
-                tag |= 0x8000_0000
-                break
-            }
-        }
-        return tag
     }
 }

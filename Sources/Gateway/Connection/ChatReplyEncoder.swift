@@ -1,4 +1,4 @@
-import Ingest
+import ChatContract
 import NIOCore
 import WebSocketProtocol
 

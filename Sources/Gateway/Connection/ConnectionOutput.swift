@@ -1,5 +1,5 @@
+import ChatContract
 import Ingest
-import Kafka
 import NIOCore
 import WebSocketProtocol
 
@@ -14,9 +14,9 @@ struct ConnectionOutput {
         self.allocator = allocator
     }
 
-    /// The ack or nack of a delivery report.
-    mutating func reply(to report: DeliveryReport, id: PendingAck.ID) {
-        if let error = report.error {
+    /// The ack or nack of a delivery result.
+    mutating func reply(to report: DeliveryResult, id: PendingAck.ID) {
+        if let error = report.failure {
             self.append { $1.nack(id, code: error.name, message: error.message, retriable: error.isRetriable, into: &$0) }
         } else {
             self.append { $1.ack(id, partition: report.partition, offset: report.offset, into: &$0) }
