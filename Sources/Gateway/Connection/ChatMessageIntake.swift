@@ -62,7 +62,7 @@ struct ChatMessageIntake {
             if let nackNumber { output.shutdownNack(id: message.id, number: nackNumber, from: payload) }
             return .consumed
         case .wait(let gauge):
-            self.apply(gauge)
+            self.updatePausedGauge(gauge)
             return .retryLater
         case .push(let next):
             sequence = next
@@ -81,7 +81,7 @@ struct ChatMessageIntake {
             if machine.ringFull() { self.buffer.waitForSpace(waiter) }
             result = push()
             if result == .full {
-                self.apply(machine.ringStillFull())
+                self.updatePausedGauge(machine.ringStillFull())
                 IngestCounters.add(self.counters.backpressurePauses)
                 return .retryLater
             }
@@ -101,7 +101,7 @@ struct ChatMessageIntake {
     }
 
     /// The paused-connections gauge follows backpressure only (see `ConnectionFlowControl.GaugeChange`).
-    func apply(_ gauge: ConnectionFlowControl.GaugeChange) {
+    func updatePausedGauge(_ gauge: ConnectionFlowControl.GaugeChange) {
         if gauge != .unchanged { self.connections.setPaused(gauge == .paused) }
     }
 }

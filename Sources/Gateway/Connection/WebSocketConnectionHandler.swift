@@ -76,7 +76,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         self.output = ConnectionOutput(allocator: context.channel.allocator)
         (self.intake.slot, self.intake.generation) = self.table.register(self)
         self.gateway.connections.opened()
-        self.intake.apply(self.machine.added(draining: self.gateway.draining.load(ordering: .relaxed)))
+        self.intake.updatePausedGauge(self.machine.added(draining: self.gateway.draining.load(ordering: .relaxed)))
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -97,7 +97,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         if removeWaiter { self.buffer.removeWaiter(self) }
         self.gateway.ingest.detach(self.buffer)
         self.gateway.connections.closed()
-        self.intake.apply(gauge)
+        self.intake.updatePausedGauge(gauge)
         self.input = nil
     }
 
@@ -127,7 +127,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         if context.channel.isWritable {
             self.resume(self.machine.becameWritable())
         } else {
-            self.intake.apply(self.machine.becameUnwritable())
+            self.intake.updatePausedGauge(self.machine.becameUnwritable())
         }
         context.fireChannelWritabilityChanged()
     }
@@ -242,7 +242,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
 
     /// Stops reading; what was already read is still handled.
     func beginDraining() {
-        self.intake.apply(self.machine.beginDraining())
+        self.intake.updatePausedGauge(self.machine.beginDraining())
     }
 
     /// True while complete messages already read wait for ring space or for acks.
@@ -254,7 +254,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     /// counted and logged), instead of vanishing.
     func refuseBlockedInput() {
         guard self.hasBlockedInput else { return }
-        self.intake.apply(self.machine.refuseBlockedInput())
+        self.intake.updatePausedGauge(self.machine.refuseBlockedInput())
         self.processInput()
         self.output.flush(self.context)
     }
@@ -268,7 +268,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
 
     private func resume(_ action: ConnectionStateMachine.ResumeAction) {
         guard case .resume(let gauge) = action else { return }
-        self.intake.apply(gauge)
+        self.intake.updatePausedGauge(gauge)
         self.processInput()
         self.output.flush(self.context)
         if let context = self.context, self.machine.takeRequestedRead() { context.read() }
@@ -291,7 +291,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         self.closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .init(self.gateway.configuration.closeTimeout)) {
             context.close(promise: nil)
         }
-        self.intake.apply(gauge)  // keep reading so the client's close frame is seen
+        self.intake.updatePausedGauge(gauge)  // keep reading so the client's close frame is seen
         if cause.handlesReadInput { self.processInput() }
         if self.machine.state != .closed, self.machine.takeRequestedRead() { context.read() }
     }
