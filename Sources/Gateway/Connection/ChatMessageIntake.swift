@@ -6,6 +6,8 @@ import WebSocketProtocol
 /// The per-message path of a connection, after the frame reader: one validation pass, admission by the
 /// state machine (ack window, refusal at shutdown), one copy into the topic ring, the counters, and the
 /// message's pending ack. Answers the reader: `consumed`, or `retryLater` to keep the message where it is.
+///
+/// Only constants, held in a `let` by the handler, so calling it per message copies and retains nothing.
 struct ChatMessageIntake {
     let buffer: TopicBuffer
     let counters: IngestCounters
@@ -15,21 +17,18 @@ struct ChatMessageIntake {
     let wantsAcks: Bool
     /// `kafka.key = sender`: the ring record's tag carries the sender token's length.
     let tagsSenderKeys: Bool
-    /// The connection's place in its loop's table, for the messages' tickets; set once it is registered.
-    var slot = -1
-    var generation: UInt32 = 0
-
-    /// A complete text message.
+    /// A complete text message from the connection at `place` in its loop's table (for the tickets).
     @inline(__always)
     func text(
         _ payload: WebSocketPayload,
+        place: (slot: Int, generation: UInt32),
         machine: inout ConnectionStateMachine,
         output: inout ConnectionOutput,
         waiter: some RingSpaceWaiter
     ) -> WebSocketEventDisposition {
         switch ChatMessageValidator.validate(payload.bytes, maskKey: payload.maskKey) {
         case .success(let message):
-            return self.accept(message, payload, machine: &machine, output: &output, waiter: waiter)
+            return self.accept(message, payload, place: place, machine: &machine, output: &output, waiter: waiter)
         case .failure(let rejection):
             self.counters.countRejection(MessageRejectionKind(rejection.reason), route: self.route, payloadBytes: payload.count)
             if rejection.reason == .invalidUTF8 {
@@ -51,6 +50,7 @@ struct ChatMessageIntake {
     private func accept(
         _ message: ChatMessage,
         _ payload: WebSocketPayload,
+        place: (slot: Int, generation: UInt32),
         machine: inout ConnectionStateMachine,
         output: inout ConnectionOutput,
         waiter: some RingSpaceWaiter
@@ -68,7 +68,7 @@ struct ChatMessageIntake {
             sequence = next
         }
         let byteCount = ChatMessageValidator.canonicalByteCount(of: message)
-        let ticket = MessageTicket(wantsAck: self.wantsAcks, route: self.route, slot: self.slot, generation: self.generation, sequence: sequence)
+        let ticket = MessageTicket(wantsAck: self.wantsAcks, route: self.route, slot: place.slot, generation: place.generation, sequence: sequence)
         let tag = self.tagsSenderKeys ? message.senderKeyTag(in: payload.bytes, maskKey: payload.maskKey) : 0
         func push() -> RingPushResult {
             self.buffer.push(payloadCount: byteCount, ticket: ticket, tag: tag) { destination in

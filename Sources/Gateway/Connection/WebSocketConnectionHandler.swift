@@ -28,7 +28,9 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     private let table: LoopConnectionTable
 
     private var machine: ConnectionStateMachine
-    private var intake: ChatMessageIntake
+    private let intake: ChatMessageIntake
+    /// This connection's slot and generation in its loop's table (for the tickets of its messages).
+    private var place: (slot: Int, generation: UInt32) = (-1, 0)
     private var context: ChannelHandlerContext?
     private var reader: WebSocketFrameReader
     /// Bytes read but not yet parsed (a partial frame, or messages waiting for ring space).
@@ -74,7 +76,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.output = ConnectionOutput(allocator: context.channel.allocator)
-        (self.intake.slot, self.intake.generation) = self.table.register(self)
+        self.place = self.table.register(self)
         self.gateway.connections.opened()
         self.intake.updatePausedGauge(self.machine.added(draining: self.gateway.draining.load(ordering: .relaxed)))
     }
@@ -93,7 +95,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         guard case .cleanUp(let removeWaiter, let gauge) = self.machine.cleanUp() else { return }
         self.closeTimer?.cancel()
         self.rateTimer?.cancel()
-        self.table.unregister(slot: self.intake.slot)
+        self.table.unregister(slot: self.place.slot)
         if removeWaiter { self.buffer.removeWaiter(self) }
         self.gateway.ingest.detach(self.buffer)
         self.gateway.connections.closed()
@@ -185,7 +187,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         case .text(let payload):
             guard self.machine.acceptsData else { return .consumed }  // after our close frame (RFC 6455 §5.5.1)
             guard self.admitByRate(bytes: payload.count) else { return .retryLater }
-            let disposition = self.intake.text(payload, machine: &self.machine, output: &self.output, waiter: self)
+            let disposition = self.intake.text(payload, place: self.place, machine: &self.machine, output: &self.output, waiter: self)
             if disposition == .retryLater { self.machine.giveBackRate(bytes: payload.count) }
             return disposition
         case .binary(let payload):
