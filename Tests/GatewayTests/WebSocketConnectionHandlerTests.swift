@@ -180,6 +180,21 @@ struct WebSocketConnectionHandlerTests {
         #expect(connection.reads == 1)
     }
 
+    @Test func aFlushThatMakesTheChannelWritableReEntersTheHandlerSafely() throws {
+        let connection = try ConnectionUnderTest()
+        let reentry = WritableOnFlush()
+        try connection.channel.pipeline.syncOperations.addHandler(reentry, position: .first)
+        connection.channel.isWritable = false
+        connection.channel.pipeline.fireChannelWritabilityChanged()
+        #expect(!connection.read())
+        reentry.armed = true
+        try connection.send(ClientFrameEncoder.ping([7]), ClientFrameEncoder.text(Self.message(1)))
+        #expect(try connection.written() == [ServerFrame(opcode: ServerFrame.pong, payload: [7])])
+        #expect(connection.reads == 1)  // resumed from inside the flush
+        #expect(connection.connections.paused == 0)
+        #expect(connection.counters.accepted == 1)
+    }
+
     // MARK: closing
 
     @Test func thePeersCloseIsEchoedAndTheChannelClosed() throws {

@@ -4,7 +4,8 @@ import NIOCore
 import WebSocketProtocol
 
 /// What a connection writes — replies, pongs, pings, close frames — gathered during one read burst or ack
-/// batch and written with one flush. The buffer is allocated when the first frame of a batch is added.
+/// batch and written with one flush (by the handler, see `take`). The buffer is allocated when the first
+/// frame of a batch is added.
 struct ConnectionOutput {
     private var allocator: ByteBufferAllocator
     private var pending: ByteBuffer?
@@ -56,20 +57,14 @@ struct ConnectionOutput {
         }
     }
 
-    /// Writes and flushes what was gathered, if anything.
-    mutating func flush(_ context: ChannelHandlerContext?) {
-        guard let pending = self.pending, pending.readableBytes > 0, let context else { return }
+    /// What was gathered, handed over for one write; nil when nothing was.
+    ///
+    /// The caller writes it outside of any access to this value: a write can re-enter the handler at once
+    /// (a flush that drains the socket fires `channelWritabilityChanged`), which may gather and flush again.
+    mutating func take() -> ByteBuffer? {
+        guard let pending = self.pending, pending.readableBytes > 0 else { return nil }
         self.pending = nil
-        context.writeAndFlush(NIOAny(pending), promise: nil)
-    }
-
-    /// Writes and flushes what was gathered (maybe nothing), then closes the channel once it is written.
-    mutating func flushThenClose(_ context: ChannelHandlerContext) {
-        let pending = self.pending ?? context.channel.allocator.buffer(capacity: 0)
-        self.pending = nil
-        context.writeAndFlush(NIOAny(pending)).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
-        }
+        return pending
     }
 
     private mutating func append(_ body: (inout ByteBuffer, inout ChatReplyEncoder) -> Void) {

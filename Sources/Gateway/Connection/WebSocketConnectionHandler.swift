@@ -121,7 +121,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        self.output.flush(context)
+        self.flush()
         context.fireChannelReadComplete()
     }
 
@@ -236,7 +236,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     }
 
     func flushAcknowledgements() {
-        self.output.flush(self.context)
+        self.flush()
         self.resume(self.machine.acknowledgementsFlushed())
     }
 
@@ -258,7 +258,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         guard self.hasBlockedInput else { return }
         self.intake.updatePausedGauge(self.machine.refuseBlockedInput())
         self.processInput()
-        self.output.flush(self.context)
+        self.flush()
     }
 
     /// Acks were delivered; say goodbye with 1001 and wait briefly for the client's close frame.
@@ -272,13 +272,13 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         guard case .resume(let gauge) = action else { return }
         self.intake.updatePausedGauge(gauge)
         self.processInput()
-        self.output.flush(self.context)
+        self.flush()
         if let context = self.context, self.machine.takeRequestedRead() { context.read() }
     }
 
     private func ping() {
         self.output.ping()
-        self.output.flush(self.context)
+        self.flush()
     }
 
     /// Our close frame, then the client's awaited (at most the close timeout) while its data is read and
@@ -289,7 +289,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         self.gateway.connections.closedByServer(close.counted)
         self.rateTimer?.cancel()
         self.output.close(code: close.code, reason: close.reason)
-        self.output.flush(context)
+        self.flush()
         self.closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .init(self.gateway.configuration.closeTimeout)) {
             context.close(promise: nil)
         }
@@ -306,13 +306,28 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
             self.gateway.connections.closedByServer(ServerCloseReason(violation: code))
             self.output.close(code: code, reason: reason)
         }
-        self.output.flushThenClose(context)
+        self.flushThenClose(context)
     }
 
     private func peerClosed(code: WebSocketCloseCode?) {
         guard let context = self.context else { return }
         if self.machine.peerClosed() { self.output.echoClose(code: code) }
         self.closeTimer?.cancel()
-        self.output.flushThenClose(context)
+        self.flushThenClose(context)
+    }
+
+    // MARK: writing (never inside an access to `output`: a write can re-enter this handler)
+
+    private func flush() {
+        guard let context = self.context, let bytes = self.output.take() else { return }
+        context.writeAndFlush(self.wrapOutboundOut(bytes), promise: nil)
+    }
+
+    /// Writes and flushes what was gathered (maybe nothing), then closes the channel once it is written.
+    private func flushThenClose(_ context: ChannelHandlerContext) {
+        let bytes = self.output.take() ?? context.channel.allocator.buffer(capacity: 0)
+        context.writeAndFlush(self.wrapOutboundOut(bytes)).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
     }
 }
