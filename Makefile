@@ -1,5 +1,5 @@
 # Convenience targets; each one is a script in scripts/.
-.PHONY: run test bench bench-quick microbench install uninstall
+.PHONY: run test check-full format lint bench bench-quick microbench install uninstall
 
 # Install locations (see scripts/install): `make install PREFIX=/usr DESTDIR=/tmp/pkg` stages a package,
 # `make install BINARY=path` installs a binary built elsewhere instead of building a release one.
@@ -13,6 +13,16 @@ run:            ## the daemon against the embedded mock broker
 
 test:           ## the whole test suite
 	scripts/test
+
+check-full:     ## what CI runs (.ci/run), plus the whole suite under AddressSanitizer + LeakSanitizer
+	bash .ci/run
+	scripts/test-sanitizers address
+
+format:         ## swift format, in place
+	scripts/format
+
+lint:           ## swift format lint --strict, as CI runs it
+	scripts/format --check
 
 bench:          ## the load-test matrix, printed as a Markdown table
 	scripts/bench

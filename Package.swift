@@ -166,6 +166,7 @@ let package = Package(
             name: "kafka-chat-producer",
             dependencies: [
                 "Daemon",
+                "Monitoring",
                 "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -66,7 +66,7 @@ EXCEPTIONS = {
     },
 }
 
-# What the daemon answers instead of an echo (README, "Message contract"): an error frame, connection kept open.
+# What the daemon answers instead of an echo (docs/protocol.md, "Message contract"): an error frame, connection kept open.
 DAEMON_TEXT_REPLY = re.compile(r'^\{"error":\{"code":"invalid_message","reason":"(invalid_json|not_an_object)"')
 DAEMON_BINARY_REPLY = re.compile(r'^\{"error":\{"code":"unsupported_frame"')
 DAEMON_ECHO_RULE = (
@@ -115,7 +115,7 @@ def judge(target, case_id, entry, report):
         if behavior == expect.behavior and close == expect.close and (not expect.close_codes or code in expect.close_codes):
             return True, expect.why
         if behavior == "OK" and close == "OK":
-            return True, "better than expected (OK/OK): update EXCEPTIONS in scripts/autobahn.py and the README"
+            return True, "better than expected (OK/OK): update EXCEPTIONS in scripts/autobahn.py and docs/testing.md"
         codes = "/".join(map(str, sorted(expect.close_codes))) or "any"
         return False, f"expected {expect.behavior}/{expect.close} with close code {codes}: {expect.why}"
     if target == "daemon":

@@ -11,7 +11,8 @@ and prints a Markdown table. `--idle` adds the RSS-per-idle-connection measureme
 import argparse, json, os, re, resource, signal, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DAEMON = os.path.join(ROOT, ".build/release/kafka-chat-producer")
+# All three come from one release build in the Benchmarks package (scripts/build-release-tools).
+DAEMON = os.path.join(ROOT, "Benchmarks/.build/release/kafka-chat-producer")
 GENERATOR = os.path.join(ROOT, "Benchmarks/.build/release/load-generator")
 BROKER = os.path.join(ROOT, "Benchmarks/.build/release/mock-broker")
 TICKS = os.sysconf("SC_CLK_TCK")

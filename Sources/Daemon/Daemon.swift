@@ -16,6 +16,8 @@ import UnixSignals
 /// (no new connections, no reads, rings drained, librdkafka flushed, acks sent, WebSockets closed with
 /// 1001), then the producer thread stops, then the event loops and the Kafka client go.
 public final class Daemon: @unchecked Sendable {
+    // @unchecked Sendable: every stored property is a `let` and Sendable except `faultHookSource`, a
+    // DispatchSource that is only created, resumed and cancelled by `init`/`run` and never shared.
     public let configuration: DaemonConfiguration
     public let counters: IngestCounters
     /// What `/metrics` and `/ready` report; its registry also takes swift-metrics metrics.
@@ -40,17 +42,18 @@ public final class Daemon: @unchecked Sendable {
         self.logger = logger
         // Token and key files first: a bad one must fail before threads and clients exist.
         let access = try AccessSettingsLoader.load(configuration)
-        if configuration.embeddedBroker {
-            let broker = try MockCluster(brokers: configuration.embeddedBrokerCount)
+        switch try configuration.kafkaTarget() {
+        case .embeddedCluster(let brokers):
+            let broker = try MockCluster(brokers: brokers)
             self.embeddedBroker = broker
             self.bootstrapServers = broker.bootstrapServers
             logger.warning(
                 "EMBEDDED BROKER: librdkafka's mock cluster, in this process's memory only — every message is lost when the daemon stops. Never use in production.",
                 metadata: ["bootstrap": "\(broker.bootstrapServers)", "see": "kcat -b \(broker.bootstrapServers) -C -t kafka.chat.global"]
             )
-        } else {
+        case .bootstrapServers(let servers):
             self.embeddedBroker = nil
-            self.bootstrapServers = configuration.bootstrapServers!
+            self.bootstrapServers = servers
         }
 
         let kafka = try KafkaProducer(
@@ -119,6 +122,7 @@ public final class Daemon: @unchecked Sendable {
                         service: WatchdogService(
                             notifier: notifier,
                             producer: self.producer,
+                            kafka: kafka,
                             gateway: self.gateway,
                             metrics: self.metrics,
                             eventLoops: Array(self.group.makeIterator()),
@@ -173,5 +177,5 @@ public final class Daemon: @unchecked Sendable {
     public var activeConnections: Int { self.gateway.activeConnections }
 
     /// Ring usage, for tests and status lines.
-    public var bufferUsage: RingRegistry.Usage { self.producer.registry.usage() }
+    public var bufferUsage: RingRegistry.Usage { self.producer.usage() }
 }

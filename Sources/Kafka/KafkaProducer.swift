@@ -7,6 +7,9 @@ import Logging
 /// arrive on the main queue, which the producer thread serves in batches when librdkafka writes to an fd
 /// it sleeps on. No librdkafka thread ever calls into Swift.
 public final class KafkaProducer: @unchecked Sendable {
+    // @unchecked Sendable: `rd_kafka_t` is thread-safe (librdkafka's documented contract for a client
+    // handle); `wakeValue` is written once in init; `onStatistics` is set before the producer thread starts
+    // serving events and only read by that thread afterwards.
     let handle: OpaquePointer
     private let mainQueue: OpaquePointer
     private let logger: Logger
@@ -101,6 +104,7 @@ public final class KafkaProducer: @unchecked Sendable {
                 while true {
                     let count = rd_kafka_event_message_array(event, batch, 1024)
                     if count == 0 { break }
+                    // (C array of `count` non-null message pointers; `latency` is set before the loop below.)
                     if latency == nil { latency = rd_kafka_message_latency(batch[0]!) }
                     for index in 0..<count {
                         let message = batch[index]!.pointee
@@ -131,8 +135,11 @@ public final class KafkaProducer: @unchecked Sendable {
                 var text: UnsafePointer<CChar>?
                 var level: Int32 = 0
                 rd_kafka_event_log(event, &facility, &text, &level)
-                let message = text.map { String(cString: $0) } ?? ""
                 let fac = facility.map { String(cString: $0) } ?? ""
+                // A broker connection failure comes twice: as this `FAIL` log line and as an error event
+                // (`TRANSPORT`, same text) logged above with its error name. One line per failure.
+                if fac == "FAIL" { break }
+                let message = text.map { String(cString: $0) } ?? ""
                 self.logger.log(level: Self.logLevel(syslog: level), "librdkafka: \(message)", metadata: ["facility": "\(fac)"])
             case RD_KAFKA_EVENT_STATS:
                 if let onStatistics = self.onStatistics, let json = rd_kafka_event_stats(event) {

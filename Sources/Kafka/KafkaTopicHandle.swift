@@ -4,6 +4,8 @@ import CRdKafka
 ///
 /// It keeps its producer alive, because librdkafka requires topic handles to be destroyed before the client.
 public final class KafkaTopicHandle: @unchecked Sendable {
+    // @unchecked Sendable: every stored property is a `let`; `rd_kafka_topic_t` handles may be used from
+    // any thread (librdkafka's contract), only `OpaquePointer` itself is not marked Sendable.
     public let name: String
     let pointer: OpaquePointer
     let producer: KafkaProducer

@@ -4,6 +4,8 @@ import CRdKafka
 ///
 /// Used by `--embedded-broker` for a first run, and by the tests and benchmarks. Messages live in memory only.
 public final class MockCluster: @unchecked Sendable {
+    // @unchecked Sendable: every stored property is a `let`; librdkafka's mock cluster API serialises its
+    // calls on the cluster's own thread, so the handles may be used from any thread.
     /// A client handle the mock cluster needs for its own thread and logging.
     private let owner: OpaquePointer
     private let cluster: OpaquePointer

@@ -11,6 +11,8 @@ public struct KafkaRecord: Sendable, Equatable {
 /// Reads topics back from the cluster, independently of the producer: tests compare what landed with what
 /// was sent, and the load generator counts what really reached Kafka.
 public final class TopicReader: @unchecked Sendable {
+    // @unchecked Sendable: the only state is the `rd_kafka_t` consumer handle (a `let`), which librdkafka
+    // allows to be used from any thread.
     private let handle: OpaquePointer
 
     public init(bootstrapServers: String, extraProperties: [(String, String)] = []) throws {

@@ -33,21 +33,22 @@ public struct KafkaStatistics: Sendable, Equatable {
     /// Decodes librdkafka's statistics document; nil when it is not one.
     public init?(json: String) {
         guard let document = try? JSONDecoder().decode(Document.self, from: Data(json.utf8)) else { return nil }
-        self.queueMessages = document.msg_cnt ?? 0
-        self.queueBytes = document.msg_size ?? 0
-        self.queueMaxMessages = document.msg_max ?? 0
-        self.queueMaxBytes = document.msg_size_max ?? 0
+        self.queueMessages = document.messageCount ?? 0
+        self.queueBytes = document.messageBytes ?? 0
+        self.queueMaxMessages = document.maxMessages ?? 0
+        self.queueMaxBytes = document.maxBytes ?? 0
         let brokers = (document.brokers ?? [:]).values
         self.transmitErrors = brokers.reduce(0) { $0 + ($1.txerrs ?? 0) }
         self.transmitRetries = brokers.reduce(0) { $0 + ($1.txretries ?? 0) }
-        self.brokers = brokers.filter { ($0.nodeid ?? -1) >= 0 }.map { broker in
-            Broker(
-                nodeID: broker.nodeid!,
+        self.brokers = brokers.compactMap { broker in
+            guard let nodeID = broker.nodeid, nodeID >= 0 else { return nil }
+            return Broker(
+                nodeID: nodeID,
                 isUp: broker.state == "UP",
                 rttAverageSeconds: Double(broker.rtt?.avg ?? 0) / 1e6,
                 rttP99Seconds: Double(broker.rtt?.p99 ?? 0) / 1e6,
-                internalLatencyAverageSeconds: Double(broker.int_latency?.avg ?? 0) / 1e6,
-                internalLatencyP99Seconds: Double(broker.int_latency?.p99 ?? 0) / 1e6
+                internalLatencyAverageSeconds: Double(broker.internalLatency?.avg ?? 0) / 1e6,
+                internalLatencyP99Seconds: Double(broker.internalLatency?.p99 ?? 0) / 1e6
             )
         }.sorted { $0.nodeID < $1.nodeID }
         let topics = (document.topics ?? [:]).values
@@ -74,9 +75,10 @@ public struct KafkaStatistics: Sendable, Equatable {
     private static func weightedAverage(_ windows: [Document.Window?]) -> Double {
         var total = 0.0
         var count = 0
-        for case let window? in windows where (window.cnt ?? 0) > 0 {
-            total += Double(window.avg ?? 0) * Double(window.cnt!)
-            count += window.cnt!
+        for case let window? in windows {
+            guard let batches = window.cnt, batches > 0 else { continue }
+            total += Double(window.avg ?? 0) * Double(batches)
+            count += batches
         }
         return count == 0 ? 0 : total / Double(count)
     }
@@ -94,17 +96,30 @@ public struct KafkaStatistics: Sendable, Equatable {
             var txerrs: Int?
             var txretries: Int?
             var rtt: Window?
-            var int_latency: Window?
+            var internalLatency: Window?
+
+            enum CodingKeys: String, CodingKey {
+                case nodeid, state, txerrs, txretries, rtt
+                case internalLatency = "int_latency"
+            }
         }
         struct TopicDocument: Decodable {
             var batchsize: Window?
             var batchcnt: Window?
         }
-        var msg_cnt: Int?
-        var msg_size: Int?
-        var msg_max: Int?
-        var msg_size_max: Int?
+        var messageCount: Int?
+        var messageBytes: Int?
+        var maxMessages: Int?
+        var maxBytes: Int?
         var brokers: [String: BrokerDocument]?
         var topics: [String: TopicDocument]?
+
+        enum CodingKeys: String, CodingKey {
+            case messageCount = "msg_cnt"
+            case messageBytes = "msg_size"
+            case maxMessages = "msg_max"
+            case maxBytes = "msg_size_max"
+            case brokers, topics
+        }
     }
 }

@@ -355,13 +355,15 @@ public struct WebSocketFrameReader: Sendable {
         }
         let count = payload.count
         guard count > 0 else { return }
+        // Hot path: `reassembly` was made non-nil just above (and is only reset once a message completes).
         reassembly!.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { destination in
             WebSocketMask.copyUnmasking(payload.bytes, maskKey: payload.maskKey, into: destination)
             return count
         }
     }
 
-    /// Delivers the completed fragmented message; forgets it only when consumed.
+    /// Delivers the completed fragmented message; forgets it only when consumed. Hot path: called only
+    /// once the last fragment was appended, so `reassembly` is non-nil throughout.
     private mutating func deliverReassembledMessage(
         _ onEvent: (WebSocketEvent) -> WebSocketEventDisposition
     ) -> WebSocketEventDisposition {

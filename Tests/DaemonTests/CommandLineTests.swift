@@ -48,6 +48,23 @@ extension IntegrationTests {
             #expect(await process.waitForExit(seconds: 20) == 0)
         }
 
+        @Test("an unreachable broker: each connection failure is logged once, as a warning with its error name")
+        func brokerFailureLoggedOnce() async throws {
+            let process = try DaemonProcess(arguments: ["--bootstrap-servers", "127.0.0.1:1", "--host", "127.0.0.1", "--port", "0"])
+            _ = try #require(await process.listeningPort())
+            try await Task.sleep(for: .seconds(2))
+            process.signal(SIGTERM)
+            #expect(await process.waitForExit(seconds: 20) == 0)
+            let failures = process.log.split(separator: "\n").filter { $0.contains("Connect to ipv4#127.0.0.1:1 failed") }
+            #expect(!failures.isEmpty, "\(process.log)")
+            for line in failures {
+                #expect(line.contains(" warning ") && line.contains("error=TRANSPORT"), "\(line)")
+            }
+            // The same text (with librdkafka's "identical error(s) suppressed" count) never appears twice.
+            let texts = failures.map { $0[$0.range(of: "Connect to")!.lowerBound...] }
+            #expect(Set(texts).count == texts.count, "\(failures)")
+        }
+
         @Test("--help lists the flags")
         func help() async throws {
             let (status, output) = try await DaemonProcess.run(["--help"])

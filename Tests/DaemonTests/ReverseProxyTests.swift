@@ -15,11 +15,17 @@ extension IntegrationTests {
 
         struct ClientResult: Decodable {
             var status: Int
-            var accept_ok: Bool?
+            var acceptOK: Bool?
             var reply: String?
             var headers: [String: String]?
             var body: String?
             var tls: String?
+
+            /// `wss_client.py` writes snake_case keys.
+            enum CodingKeys: String, CodingKey {
+                case status, reply, headers, body, tls
+                case acceptOK = "accept_ok"
+            }
         }
 
         /// Runs the Python client; `--source-address 127.0.0.2` makes the client distinguishable from nginx.
@@ -59,7 +65,7 @@ extension IntegrationTests {
             )
             print("REVERSE-PROXY accepted: status=\(accepted.status) tls=\(accepted.tls ?? "?") reply=\(accepted.reply ?? "")")
             #expect(accepted.status == 101)
-            #expect(accepted.accept_ok == true)
+            #expect(accepted.acceptOK == true)
             #expect(accepted.reply?.hasPrefix(#"{"ack":1,"partition":"#) == true, "\(String(describing: accepted.reply))")
             #expect(accepted.tls == "TLSv1.3" || accepted.tls == "TLSv1.2")
 

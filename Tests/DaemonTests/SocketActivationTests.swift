@@ -40,7 +40,7 @@ extension IntegrationTests {
                 "--bootstrap-servers", broker.bootstrapServers, "--host", "127.0.0.1", "--port", "1",
             ]
             var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-            defer { argv.forEach { free($0) } }
+            defer { for argument in argv { free(argument) } }
             var pid: pid_t = 0
             let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, &argv, environ)
             posix_spawn_file_actions_destroy(&actions)

@@ -156,7 +156,7 @@ def main():
 
             page.screenshot(path=screenshot, full_page=True)
             result["screenshot"] = screenshot
-            # What a person first sees (console, ack, status): the picture the README shows.
+            # What a person first sees (console, ack, status): the picture in docs/images/docs-console.png.
             page.screenshot(path=variant_path(screenshot, "top"), full_page=True, clip={"x": 0, "y": 0, "width": 1280, "height": 1240})
             result["top_screenshot"] = variant_path(screenshot, "top")
 

@@ -111,7 +111,11 @@ struct UTF8ValidatorTests {
             let (failedChunk, atBoundary, starts) = Self.run(plain, chunks: chunks, mask: mask, maskOffset: maskOffset)
 
             let isValid = String(validating: plain, as: UTF8.self) != nil
-            isValid ? (validCount += 1) : (invalidCount += 1)
+            if isValid {
+                validCount += 1
+            } else {
+                invalidCount += 1
+            }
             #expect((failedChunk == nil && atBoundary) == isValid, "bytes \(plain)")
 
             // Fail fast: the first failing chunk is the one holding the first invalid byte.

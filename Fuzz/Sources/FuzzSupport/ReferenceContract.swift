@@ -1,4 +1,4 @@
-/// The chat message contract (README "Message contract", `ChatMessageValidator`'s documentation) restated
+/// The chat message contract (docs/protocol.md, "Message contract"; `ChatMessageValidator`'s documentation) restated
 /// over `ReferenceJSON`'s output, step by step in the documented order of precedence:
 /// invalid UTF-8 anywhere, then invalid JSON, then a top level that is not an object, then the first
 /// broken field rule in input order, then the first missing field.

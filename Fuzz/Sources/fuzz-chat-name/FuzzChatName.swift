@@ -11,7 +11,7 @@ import NIOHTTP1
 /// `/send-message/chat/`, so most of the fuzzing goes into chat names. The request is otherwise a valid
 /// handshake (GET, HTTP/1.1, Upgrade, version 13, a good key), so the URI alone decides.
 ///
-/// Checks, against `expectedRoute` (the README's rules written out over bytes):
+/// Checks, against `expectedRoute` (docs/protocol.md's handshake rules written out over bytes):
 /// - whatever is accepted as a WebSocket target is a legal Kafka topic (`kafka.chat.` + only
 ///   `A-Z a-z 0-9 . _ -`, at most 249 characters) and is what the reference expects, acks included;
 /// - for an ASCII URI, every answer (route, or status and error code) is the reference's; with non-ASCII
@@ -153,7 +153,7 @@ private func percentDecode(_ segment: [UInt8]) -> [UInt8]? {
     return out
 }
 
-/// The README's handshake rules for the URI of an otherwise valid GET upgrade request, over bytes.
+/// The handshake rules of docs/protocol.md for the URI of an otherwise valid GET upgrade request, over bytes.
 private func expectedRoute(_ uri: [UInt8]) -> Answer {
     let parts = uri.split(separator: UInt8(ascii: "?"), maxSplits: 1, omittingEmptySubsequences: false)
     let path = Array(parts[0])

@@ -103,18 +103,12 @@ public enum ConfigurationLoader {
             )
         }
         try ConfigurationKeys.validateLimits(configuration)
-        switch (configuration.bootstrapServers, configuration.embeddedBroker) {
-        case (nil, false):
-            throw ConfigurationError(
-                key: "kafka.bootstrap_servers",
-                message: "not set; give the brokers (--bootstrap-servers HOST:PORT) or, for a local trial only, --embedded-broker"
-            )
-        case (.some, true):
-            throw ConfigurationError(key: "embedded_broker", message: "cannot be combined with kafka.bootstrap_servers")
-        default:
-            break
+        // The embedded cluster's address is known only once it runs; any address validates the rest.
+        let bootstrapServers: String
+        switch try configuration.kafkaTarget() {
+        case .bootstrapServers(let servers): bootstrapServers = servers
+        case .embeddedCluster: bootstrapServers = "127.0.0.1:9092"
         }
-        let bootstrapServers = configuration.bootstrapServers ?? "127.0.0.1:9092"
         do {
             try configuration.kafkaConfiguration(bootstrapServers: bootstrapServers).validate()
         } catch {

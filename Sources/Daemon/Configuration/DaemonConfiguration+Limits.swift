@@ -7,7 +7,7 @@ extension DaemonConfiguration {
     var gatewayLimits: GatewayLimits {
         let chats =
             (try? ChatPolicy(pattern: self.chatPattern, allowedChats: Self.chatList(self.allowedChats)))
-            ?? (try! ChatPolicy(pattern: "(?!)"))
+            ?? (try! ChatPolicy(pattern: "(?!)"))  // a constant pattern that compiles: cannot throw
         return GatewayLimits(
             maxConnections: self.maxConnections,
             maxConnectionsPerIP: self.maxConnectionsPerIP,

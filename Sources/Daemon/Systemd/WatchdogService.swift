@@ -15,6 +15,8 @@ import ServiceLifecycle
 struct WatchdogService: Service {
     let notifier: SystemdNotifier
     let producer: ProducerThread
+    /// Asked for cluster metadata before READY=1.
+    let kafka: KafkaProducer
     let gateway: GatewayServer
     let metrics: DaemonMetrics
     let eventLoops: [any EventLoop]
@@ -60,7 +62,7 @@ struct WatchdogService: Service {
     private func waitUntilReady() async {
         _ = try? await self.gateway.localAddress()
         while !Task.isCancelled {
-            let producer = self.producer.producer
+            let producer = self.kafka
             let reachable = await withCheckedContinuation { continuation in
                 DedicatedWork.run { continuation.resume(returning: producer.fetchMetadata(timeoutMilliseconds: 1000)) }
             }
@@ -87,7 +89,7 @@ struct WatchdogService: Service {
     private func statusLine(_ now: IngestCounters.Snapshot, previous: IngestCounters.Snapshot, seconds: Double) -> String {
         let received = Double(now.received - previous.received) / max(seconds, 0.001)
         let delivered = Double(now.delivered - previous.delivered) / max(seconds, 0.001)
-        let usage = self.producer.registry.usage()
+        let usage = self.producer.usage()
         let readiness = self.metrics.readiness()
         let ready = readiness.isReady ? "ready" : "not ready (" + readiness.reasons.map(\.code).joined(separator: ", ") + ")"
         return "\(ready); \(self.gateway.activeConnections) connections, \(Int(received)) msgs/s in, \(Int(delivered)) msgs/s delivered, "

@@ -4,6 +4,8 @@ import NIOCore
 /// The WebSocket connections of one event loop, by slot, so a delivery report can find its connection
 /// from the few bits of its `MessageTicket` — no dictionary, no lock: only this loop touches the table.
 final class LoopConnectionTable: @unchecked Sendable {
+    // @unchecked Sendable: loop-bound. Every method that touches the slots checks
+    // `preconditionInEventLoop()`; `sweepInterval` is set once by `GatewayContext` before any connection.
     let route: Int
     let eventLoop: any EventLoop
     /// Written by this loop only, as `LatencyHistogram` requires.

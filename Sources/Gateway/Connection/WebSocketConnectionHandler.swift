@@ -18,6 +18,8 @@ import WebSocketProtocol
 /// are `ConnectionStateMachine`'s, the reply bytes `ChatReplyEncoder`'s; here NIO events go in and the
 /// machine's actions are carried out (read, write and flush, timers, close).
 final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @unchecked Sendable {
+    // @unchecked Sendable: loop-bound. NIO calls a handler only on its channel's event loop; the one call
+    // from another thread, `ringHasSpace()` (producer thread), only hops onto that loop with `execute`.
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer

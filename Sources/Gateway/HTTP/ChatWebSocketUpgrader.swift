@@ -11,6 +11,8 @@ import NIOWebSocket
 /// This upgrader delegates the response to it and installs our own connection handler instead, which
 /// parses frames straight from the socket's `ByteBuffer`s.
 final class ChatWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Sendable {
+    // @unchecked Sendable: all stored properties are `let`s; `session` is loop-bound (see `HandshakeSession`)
+    // and NIO calls an upgrader only on its channel's event loop.
     let supportedProtocol = "websocket"
     let requiredUpgradeHeaders: [String] = []
 

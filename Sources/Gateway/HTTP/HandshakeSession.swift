@@ -8,6 +8,8 @@ import NIOCore
 /// be answered with a 503; the connection handler then takes it over. Loop-bound: only touched on the
 /// channel's event loop.
 final class HandshakeSession: @unchecked Sendable {
+    // @unchecked Sendable: loop-bound. Only the channel's own handlers and closures scheduled on its event
+    // loop touch it (the upgrader, the HTTP handler, the close-future callback that hops onto the loop).
     /// Set when the upgrader refused: the HTTP handler answers with it.
     var rejection: HTTPRejection?
     /// Set when the upgrade will go ahead: the target and its attached ring.

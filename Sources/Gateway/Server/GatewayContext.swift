@@ -9,6 +9,9 @@ import NIOHTTP1
 /// State shared by every connection of the gateway: configuration, the ingest pipeline, one connection
 /// table per event loop. It receives delivery reports and hands each batch to the loop that owns it.
 final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
+    // @unchecked Sendable: every stored property is a `let` and Sendable except `access`, which
+    // `GatewayServer.run()` sets once before the listener accepts and is only read afterwards, and the
+    // loop-bound connection tables (each touched only on its own event loop).
     let configuration: GatewayConfiguration
     let ingest: any MessageIngest
     let logger: Logger
@@ -46,6 +49,7 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
     }
 
     func table(for eventLoop: any EventLoop) -> LoopConnectionTable {
+        // Connections live on the group's loops, and every one of them has a route (built in `init`).
         self.tables[self.routes[ObjectIdentifier(eventLoop)]!]
     }
 

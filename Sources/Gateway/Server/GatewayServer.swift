@@ -12,6 +12,8 @@ import ServiceLifecycle
 /// drain — stop accepting, stop reading, push what was read, drain rings and flush librdkafka, send the
 /// last acks, close every WebSocket with 1001.
 public final class GatewayServer: Service, @unchecked Sendable {
+    // @unchecked Sendable: every stored property is a `let` except `onDrainStarted`, which the owner sets
+    // once before `run()` and which is only read by `run()`'s shutdown afterwards.
     private let context: GatewayContext
     private let group: any EventLoopGroup
     private let logger: Logger
@@ -60,7 +62,12 @@ public final class GatewayServer: Service, @unchecked Sendable {
             self.bound.fail(error)
             throw error
         }
-        let address = channel.localAddress!
+        guard let address = channel.localAddress else {
+            // Only a closed channel has no address; nothing can be served on it.
+            let error = ChannelError.ioOnClosedChannel
+            self.bound.fail(error)
+            throw error
+        }
         self.bound.succeed(address)
         self.logger.info("listening", metadata: ["address": "\(address)"])
 

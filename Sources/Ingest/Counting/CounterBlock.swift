@@ -8,6 +8,8 @@ import Atomics
 /// padded to whole lines, which its owner bumps with a relaxed load and store (plain moves on x86)
 /// and anyone may read.
 public final class CounterBlock: @unchecked Sendable {
+    // @unchecked Sendable: the raw storage is allocated once in init and freed in deinit; each slot has one
+    // writer (the block's owner thread) and is read with atomic loads.
     private static let lineBytes = 64
     private let storage: UnsafeMutableRawPointer
     private let slots: UnsafeMutablePointer<Int.AtomicRepresentation>

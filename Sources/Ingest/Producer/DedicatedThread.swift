@@ -15,6 +15,7 @@ enum DedicatedThread {
         let entry = Unmanaged.passRetained(Entry(body)).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { raw in
+            // pthread_create passes back the non-nil argument given below.
             let entry = Unmanaged<Entry>.fromOpaque(raw!).takeRetainedValue()
             entry.body()
             return nil

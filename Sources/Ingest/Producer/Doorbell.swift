@@ -5,7 +5,7 @@ import Glibc
 
 /// An eventfd the producer thread sleeps on. Event loops ring it when they hand it new work while it
 /// sleeps, and librdkafka writes to it when delivery reports are waiting, so one `poll` covers both.
-public final class Doorbell: @unchecked Sendable {
+public final class Doorbell: Sendable {
     public let fileDescriptor: Int32
 
     public init() {

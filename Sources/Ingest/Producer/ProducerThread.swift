@@ -11,6 +11,9 @@ import NIOConcurrencyHelpers
 /// `RD_KAFKA_RESP_ERR__QUEUE_FULL` leaves the message in its ring and the thread waits for reports to
 /// free librdkafka's queue: backpressure, never a drop.
 public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
+    // @unchecked Sendable: shared state is atomics, `control` (a lock) and `let`s; `registry` is set once in
+    // init; `receiver` is set by `start` before the thread runs; the remaining vars (`ackBatches`,
+    // `failuresByError`) are touched only by the producer thread itself.
     public struct Configuration: Sendable {
         public var keyPolicy: RecordKeyPolicy
         public var ring: RingRegistry.Configuration
@@ -41,6 +44,8 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
 
     public let producer: KafkaProducer
     public let counters: IngestCounters
+    /// Implicitly unwrapped only because the registry needs `self` (its scheduler) to be built: it is set
+    /// in `init` and never nil afterwards.
     public private(set) var registry: RingRegistry!
     private let configuration: Configuration
     private let logger: Logger
@@ -114,7 +119,7 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
 
     /// Test-only fault (enabled by `testing.fault_hooks`): the thread stops making progress, as a wedged
     /// producer would, so tests can see the watchdog stop pinging.
-    public func stallForTesting() {
+    package func stallForTesting() {
         self.stalledForTesting.store(true, ordering: .relaxed)
         self.doorbell.ring()
     }

@@ -4,6 +4,8 @@ import Atomics
 /// thread empties in one exchange. Taking the whole list at once means no ABA problem, and the `scheduled`
 /// flag guarantees a ring is in the queue at most once, so its intrusive link is never shared.
 final class ReadyTopicQueue: @unchecked Sendable {
+    // @unchecked Sendable: the only state is an atomic pointer (`UnsafeAtomic`, created in init, destroyed
+    // in deinit); the invariants above make its lock-free use safe.
     private let head = UnsafeAtomic<UnsafeMutableRawPointer?>.create(nil)
 
     deinit {

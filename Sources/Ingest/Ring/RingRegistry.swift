@@ -11,6 +11,8 @@ import NIOConcurrencyHelpers
 /// are dropped, so millions of distinct chats over time do not leak. The lock is taken only when a
 /// connection attaches or detaches and by the producer thread's periodic sweep, never per message.
 public final class RingRegistry: @unchecked Sendable {
+    // @unchecked Sendable: `state` is behind its lock and the rest are `let`s; `scheduler` is
+    // `unowned(unsafe)` (the producer thread owns this registry and outlives it), which Sendable checking cannot see.
     public struct Configuration: Sendable {
         public var ringCapacityBytes: Int
         public var budgetBytes: Int

@@ -8,6 +8,9 @@ import NIOConcurrencyHelpers
 ///
 /// Connections resolve their `TopicBuffer` once, at upgrade, and then push without any lookup or lock.
 public final class TopicBuffer: @unchecked Sendable {
+    // @unchecked Sendable: `ring`, `scheduled`, `waiters` and `hasWaiters` are thread-safe by construction;
+    // `nextReady` is touched only while `scheduled` is held (see `ReadyTopicQueue`); `attachedConnections`
+    // and `idleSince` only under `RingRegistry`'s lock.
     public let topic: TopicName
     public let ring: TopicRing
     let kafkaTopic: KafkaTopicHandle
