@@ -17,6 +17,15 @@ struct ChatMessageIntake {
     let wantsAcks: Bool
     /// `kafka.key = sender`: the ring record's tag carries the sender token's length.
     let tagsSenderKeys: Bool
+    init(target: WebSocketTarget, buffer: TopicBuffer, gateway: GatewayContext, route: Int) {
+        self.buffer = buffer
+        self.counters = gateway.counters
+        self.connections = gateway.connections
+        self.route = route
+        self.wantsAcks = target.wantsAcks
+        self.tagsSenderKeys = gateway.configuration.keyPolicy == .sender
+    }
+
     /// A complete text message from the connection at `place` in its loop's table (for the tickets).
     @inline(__always)
     func text(

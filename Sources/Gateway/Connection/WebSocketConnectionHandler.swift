@@ -46,25 +46,12 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         self.gateway = gateway
         self.eventLoop = eventLoop
         self.table = gateway.table(for: eventLoop)
-        self.intake = ChatMessageIntake(
-            buffer: buffer,
-            counters: gateway.counters,
-            connections: gateway.connections,
-            route: self.table.route,
-            wantsAcks: target.wantsAcks,
-            tagsSenderKeys: gateway.configuration.keyPolicy == .sender
-        )
-        let limits = gateway.limitsRuntime
-        let now = MonotonicClock.nanoseconds()
+        self.intake = ChatMessageIntake(target: target, buffer: buffer, gateway: gateway, route: self.table.route)
         self.machine = ConnectionStateMachine(
-            .init(
-                wantsAcks: target.wantsAcks,
-                maxAcksInFlight: gateway.configuration.maxAcksInFlight,
-                sequenceMask: MessageTicket.sequenceMask,
-                timeouts: .init(idle: limits.idleTimeout, ping: limits.pingInterval, overloadClose: limits.overloadClose)
-            ),
-            rateLimit: ConnectionRateLimit(limits.limits, now: now),
-            now: now
+            target: target,
+            configuration: gateway.configuration,
+            limits: gateway.limitsRuntime,
+            now: MonotonicClock.nanoseconds()
         )
         self.reader = WebSocketFrameReader(
             maxMessageBytes: gateway.configuration.maxMessageBytes,
