@@ -209,6 +209,16 @@ let package = Package(
             swiftSettings: testSwiftSettings
         ),
         .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "ChatContract", "Ingest", "Kafka", "Monitoring", "WebSocketProtocol", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
             name: "DaemonTests",
             dependencies: [
                 "Daemon", "ChatContract", "Gateway", "Ingest", "Kafka", "Monitoring", "CRdKafka", "TestSupport",

@@ -1,0 +1,12 @@
+/// Why the server starts a close handshake itself (its close frame first, then the client's awaited), as
+/// opposed to failing the connection for a protocol violation.
+enum PoliteCloseCause: Equatable, Sendable {
+    /// Over its rate for longer than `limits.rate_violation_close_seconds` (1008).
+    case rateLimited
+    /// Nothing received for `limits.idle_timeout_seconds` (1001).
+    case idleTimeout
+    /// Blocked by Kafka without progress for `limits.overload_close_seconds` (1013).
+    case overloaded
+    /// Graceful shutdown, after the acks were delivered (1001).
+    case shuttingDown
+}
