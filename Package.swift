@@ -11,13 +11,14 @@ let swiftSettings: [SwiftSetting] = [
 /// the runtime's dynamic exclusivity checks on class properties buy nothing there; in a perf profile at
 /// full load they cost about 8 % of CPU samples (swift_beginAccess, AccessSet::insert, __tls_get_addr).
 /// Compile-time exclusivity checking stays on.
-let hotPathSwiftSettings: [SwiftSetting] = swiftSettings + [
-    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
-]
+let hotPathSwiftSettings: [SwiftSetting] =
+    swiftSettings + [
+        .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+    ]
 
 /// Tests import what they use through their dependencies; only `ExistentialAny` applies to them.
 let testSwiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
@@ -190,7 +191,9 @@ let package = Package(
         ),
         .testTarget(
             name: "IngestTests",
-            dependencies: ["Ingest", "ChatContract", "Kafka", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "Ingest", "ChatContract", "Kafka", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

@@ -7,7 +7,7 @@ import PackageDescription
 /// `LLVMFuzzerTestOneInput`, and its main.swift hands it to libFuzzer's driver (SwiftPM reserves `main`
 /// for the executable's own module, so libFuzzer's `main` cannot be used).
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(

@@ -16,10 +16,11 @@ public enum APIDocuments {
     /// A strong validator for a document's bytes, for `ETag` / `If-None-Match`.
     public static func entityTag(of bytes: [UInt8]) -> String {
         let digest = SHA256.hash(data: bytes)
-        return "\"" + digest.prefix(12).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined() + "\""
+        return "\""
+            + digest.prefix(12).map { byte in
+                let hex = String(byte, radix: 16)
+                return byte < 16 ? "0" + hex : hex
+            }.joined() + "\""
     }
 
     /// The page's Content-Security-Policy: nothing may load from anywhere else, and the page's one inline
@@ -29,7 +30,8 @@ public enum APIDocuments {
     public static func contentSecurityPolicy(forPage page: [UInt8]) -> String {
         let script = self.inlineBlock("script", in: page).map(self.sourceHash) ?? "'none'"
         let style = self.inlineBlock("style", in: page).map(self.sourceHash) ?? "'none'"
-        return "default-src 'none'; script-src \(script); style-src \(style); connect-src 'self'; img-src 'self' data:; "
+        return
+            "default-src 'none'; script-src \(script); style-src \(style); connect-src 'self'; img-src 'self' data:; "
             + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     }
 

@@ -26,7 +26,12 @@ public final class AccessControl: Sendable {
                 leeway: settings.jwtLeewaySeconds
             )
         }
-        return AccessControl(origins: settings.origins, trustedProxies: settings.trustedProxies, tokens: settings.tokens, jwt: jwt)
+        return AccessControl(
+            origins: settings.origins,
+            trustedProxies: settings.trustedProxies,
+            tokens: settings.tokens,
+            jwt: jwt
+        )
     }
 
     private init(origins: OriginPolicy, trustedProxies: TrustedProxies, tokens: StaticTokenSet?, jwt: JWTVerifier?) {
@@ -46,7 +51,15 @@ public final class AccessControl: Sendable {
     /// - Parameter chat: the chat name (`global` for the global endpoint).
     public func authorize(uri: String, headers: HTTPHeaders, chat: String, now: Date = Date()) -> AccessDecision {
         if let message = self.origins.refusal(for: headers) {
-            return .refused(AccessRefusal(reason: .originNotAllowed, message: message, detail: "origin", challenge: nil, fingerprint: nil))
+            return .refused(
+                AccessRefusal(
+                    reason: .originNotAllowed,
+                    message: message,
+                    detail: "origin",
+                    challenge: nil,
+                    fingerprint: nil
+                )
+            )
         }
         guard self.requiresCredentials else { return .allowed(nil) }
         let grant: AccessGrant
@@ -92,7 +105,9 @@ public final class AccessControl: Sendable {
         case .success(let found?): token = found
         }
         if let tokens = self.tokens, let entry = tokens.match(token) {
-            return .success(AccessGrant(kind: .staticToken, scope: entry.scope, fingerprint: entry.fingerprint, subject: nil))
+            return .success(
+                AccessGrant(kind: .staticToken, scope: entry.scope, fingerprint: entry.fingerprint, subject: nil)
+            )
         }
         let fingerprint = TokenFingerprint.of(token)
         guard let jwt = self.jwt, JWTVerifier.looksLikeJWT(token) else {

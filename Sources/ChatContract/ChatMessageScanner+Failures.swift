@@ -20,7 +20,9 @@ extension ChatMessageScanner {
             return invalidJSON("unexpected end of input at byte \(offset), expected \(expected)", at: end)
         }
         return invalidJSON(
-            "expected \(expected) at byte \(offset), found \(Self.describe(input.byte(offset)))", at: offset)
+            "expected \(expected) at byte \(offset), found \(Self.describe(input.byte(offset)))",
+            at: offset
+        )
     }
 
     /// A byte as a client can read it: `'x'` when printable ASCII, `byte 0x07` otherwise.

@@ -30,7 +30,9 @@ extension ChatMessageScanner {
                 i = try endOfEscape(at: i)
             } else if byte < 0x20 {
                 throw invalidJSON(
-                    "raw control character \(Self.hex(byte)) in a string at byte \(i) (it must be escaped)", at: i)
+                    "raw control character \(Self.hex(byte)) in a string at byte \(i) (it must be escaped)",
+                    at: i
+                )
             } else if byte >= 0x80 {
                 guard let next = input.endOfUTF8Sequence(at: i) else { throw invalidUTF8(at: i) }
                 i = next
@@ -78,20 +80,23 @@ extension ChatMessageScanner {
                 else {
                     throw invalidJSON(
                         "lone surrogate escape \\u\(Self.hex4(unit)) at byte \(offset) (a high surrogate must be followed by a \\u low surrogate)",
-                        at: offset)
+                        at: offset
+                    )
                 }
                 return offset &+ 12
             case 0xDC00...0xDFFF:
                 throw invalidJSON(
                     "lone surrogate escape \\u\(Self.hex4(unit)) at byte \(offset) (a low surrogate must follow a high one)",
-                    at: offset)
+                    at: offset
+                )
             default:
                 return offset &+ 6
             }
         default:
             throw invalidJSON(
                 "invalid escape at byte \(offset): \(Self.describe(input.byte(offset &+ 1))) after '\\' (allowed: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)",
-                at: offset)
+                at: offset
+            )
         }
     }
 

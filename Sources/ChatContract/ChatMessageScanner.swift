@@ -63,7 +63,10 @@ struct ChatMessageScanner {
                 } else {
                     let keyEscaped = try scanString()
                     field = ChatField(
-                        key: TokenSpan(start: keyStart, count: position &- keyStart), escaped: keyEscaped, in: input)
+                        key: TokenSpan(start: keyStart, count: position &- keyStart),
+                        escaped: keyEscaped,
+                        in: input
+                    )
                 }
                 try scanColon()
 
@@ -81,20 +84,23 @@ struct ChatMessageScanner {
                         if fieldProblem == nil {
                             fieldProblem = fieldFailure(
                                 .duplicateField,
-                                "field \"\(field.name)\" appears more than once (again at byte \(keyStart))")
+                                "field \"\(field.name)\" appears more than once (again at byte \(keyStart))"
+                            )
                         }
                     } else if field == .id {
                         if kind != .string && kind != .number {
                             if fieldProblem == nil {
                                 fieldProblem = fieldFailure(
                                     .invalidID,
-                                    "field \"id\" must be a string or a number, got \(kind.phrase) at byte \(valueStart)")
+                                    "field \"id\" must be a string or a number, got \(kind.phrase) at byte \(valueStart)"
+                                )
                             }
                         } else if value.count > Self.maxIDByteCount {
                             if fieldProblem == nil {
                                 fieldProblem = fieldFailure(
                                     .invalidID,
-                                    "field \"id\" is \(value.count) bytes long at byte \(valueStart), at most \(Self.maxIDByteCount) are allowed")
+                                    "field \"id\" is \(value.count) bytes long at byte \(valueStart), at most \(Self.maxIDByteCount) are allowed"
+                                )
                             }
                         } else {
                             id = value
@@ -103,7 +109,8 @@ struct ChatMessageScanner {
                         if fieldProblem == nil {
                             fieldProblem = fieldFailure(
                                 .wrongType,
-                                "field \"\(field.name)\" must be a string, got \(kind.phrase) at byte \(valueStart)")
+                                "field \"\(field.name)\" must be a string, got \(kind.phrase) at byte \(valueStart)"
+                            )
                         }
                     } else {
                         switch field {

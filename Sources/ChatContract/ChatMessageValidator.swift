@@ -20,7 +20,10 @@ public enum ChatMessageValidator {
     ///
     /// Precedence of rejections: invalid UTF-8 anywhere, then invalid JSON, then a top level that is
     /// not an object, then the first broken field rule in input order, then the first missing field.
-    public static func validate(_ input: UnsafeRawBufferPointer, maskKey: UInt32) -> Result<ChatMessage, ChatMessageRejection> {
+    public static func validate(
+        _ input: UnsafeRawBufferPointer,
+        maskKey: UInt32
+    ) -> Result<ChatMessage, ChatMessageRejection> {
         let payload = MaskedPayload(input, maskKey: maskKey)
         var scanner = ChatMessageScanner(payload)
         do throws(ChatScanFailure) {
@@ -33,7 +36,11 @@ public enum ChatMessageValidator {
     /// Turns a scan failure into the rejection; invalid UTF-8 later in the input overrides a JSON
     /// error because the gateway must then close the connection (1007) rather than reply.
     @inline(never)
-    private static func rejection(for failure: ChatScanFailure, in payload: MaskedPayload, id: TokenSpan?) -> ChatMessageRejection {
+    private static func rejection(
+        for failure: ChatScanFailure,
+        in payload: MaskedPayload,
+        id: TokenSpan?
+    ) -> ChatMessageRejection {
         if failure.reason != .invalidUTF8, let bad = payload.firstInvalidUTF8(from: failure.validUTF8UpTo) {
             return ChatMessageRejection(reason: .invalidUTF8, message: "invalid UTF-8 at byte \(bad)", id: id)
         }
@@ -49,7 +56,10 @@ public enum ChatMessageValidator {
     /// Writes the canonical record value (unmasking on the way) to `destination`, which has room for
     /// canonicalByteCount(of:) bytes; returns the number written. No allocation.
     public static func writeCanonical(
-        _ message: ChatMessage, from input: UnsafeRawBufferPointer, maskKey: UInt32, to destination: UnsafeMutableRawPointer
+        _ message: ChatMessage,
+        from input: UnsafeRawBufferPointer,
+        maskKey: UInt32,
+        to destination: UnsafeMutableRawPointer
     ) -> Int {
         checkBounds(message.sender, input)
         checkBounds(message.text, input)
@@ -71,7 +81,10 @@ public enum ChatMessageValidator {
 
     /// Copies one token unmasked (used to keep the client's id for an ack).
     public static func copyToken(
-        _ span: TokenSpan, from input: UnsafeRawBufferPointer, maskKey: UInt32, to destination: UnsafeMutableRawPointer
+        _ span: TokenSpan,
+        from input: UnsafeRawBufferPointer,
+        maskKey: UInt32,
+        to destination: UnsafeMutableRawPointer
     ) {
         checkBounds(span, input)
         MaskedPayload(input, maskKey: maskKey).copy(from: span.start, count: span.count, to: destination)
@@ -80,7 +93,10 @@ public enum ChatMessageValidator {
     /// Spans normally come from `validate`; a wrong one must trap rather than read outside the buffer.
     @inline(__always)
     private static func checkBounds(_ span: TokenSpan, _ input: UnsafeRawBufferPointer) {
-        precondition(span.start >= 0 && span.count >= 0 && span.count <= input.count - span.start, "token span outside the input")
+        precondition(
+            span.start >= 0 && span.count >= 0 && span.count <= input.count - span.start,
+            "token span outside the input"
+        )
     }
 
     @inline(__always)

@@ -33,17 +33,23 @@ public struct TopicName: Hashable, Sendable, CustomStringConvertible {
         }
         guard chat != "." && chat != ".." else {
             throw TopicNameError(
-                message: "chat name \(chat.debugDescription) is a URL dot-segment, which clients and proxies remove from paths")
+                message:
+                    "chat name \(chat.debugDescription) is a URL dot-segment, which clients and proxies remove from paths"
+            )
         }
         // Length first, so a huge name is refused without being echoed back.
         let length = chat.utf8.count
         guard length <= maxChatNameLength else {
             throw TopicNameError(
-                message: "chat name is \(length) bytes long, at most \(maxChatNameLength) are allowed (topic names are limited to \(maxLength))")
+                message:
+                    "chat name is \(length) bytes long, at most \(maxChatNameLength) are allowed (topic names are limited to \(maxLength))"
+            )
         }
         for scalar in chat.unicodeScalars where !isAllowed(scalar) {
             throw TopicNameError(
-                message: "chat name \(chat.debugDescription) contains \(printable(scalar)), only A-Z a-z 0-9 . _ - are allowed")
+                message:
+                    "chat name \(chat.debugDescription) contains \(printable(scalar)), only A-Z a-z 0-9 . _ - are allowed"
+            )
         }
         return TopicName(checked: chatPrefix + chat)
     }
@@ -57,7 +63,8 @@ public struct TopicName: Hashable, Sendable, CustomStringConvertible {
 
     /// `' '` for printable ASCII, `'é' (U+00E9)` for other printable characters, `U+0007` otherwise.
     private static func printable(_ scalar: Unicode.Scalar) -> String {
-        let code = "U+" + String(repeating: "0", count: max(0, 4 - String(scalar.value, radix: 16).count))
+        let code =
+            "U+" + String(repeating: "0", count: max(0, 4 - String(scalar.value, radix: 16).count))
             + String(scalar.value, radix: 16, uppercase: true)
         if scalar.isASCII {
             return scalar.value >= 0x20 && scalar.value < 0x7F ? "'\(scalar)'" : code

@@ -49,7 +49,10 @@ public final class Daemon: @unchecked Sendable {
             self.bootstrapServers = broker.bootstrapServers
             logger.warning(
                 "EMBEDDED BROKER: librdkafka's mock cluster, in this process's memory only — every message is lost when the daemon stops. Never use in production.",
-                metadata: ["bootstrap": "\(broker.bootstrapServers)", "see": "kcat -b \(broker.bootstrapServers) -C -t kafka.chat.global"]
+                metadata: [
+                    "bootstrap": "\(broker.bootstrapServers)",
+                    "see": "kcat -b \(broker.bootstrapServers) -C -t kafka.chat.global",
+                ]
             )
         case .bootstrapServers(let servers):
             self.embeddedBroker = nil
@@ -62,7 +65,12 @@ public final class Daemon: @unchecked Sendable {
         )
         let threads = configuration.eventLoops == 0 ? System.coreCount : configuration.eventLoops
         self.counters = IngestCounters(eventLoops: threads)
-        self.producer = ProducerThread(producer: kafka, configuration: configuration.producer, counters: self.counters, logger: logger)
+        self.producer = ProducerThread(
+            producer: kafka,
+            configuration: configuration.producer,
+            counters: self.counters,
+            logger: logger
+        )
         self.metrics = DaemonMetrics(
             configuration: .init(
                 ringBudgetBytes: configuration.budgetBytes,
@@ -141,7 +149,11 @@ public final class Daemon: @unchecked Sendable {
         self.producer.start(receiver: self.gateway.deliveryReceiver)
         self.logger.info(
             "kafka-chat-producer starting",
-            metadata: ["bootstrap": "\(self.bootstrapServers)", "eventLoops": "\(self.configuration.eventLoops == 0 ? System.coreCount : self.configuration.eventLoops)"]
+            metadata: [
+                "bootstrap": "\(self.bootstrapServers)",
+                "eventLoops":
+                    "\(self.configuration.eventLoops == 0 ? System.coreCount : self.configuration.eventLoops)",
+            ]
         )
         defer {
             let final = self.counters.snapshot()
@@ -149,7 +161,8 @@ public final class Daemon: @unchecked Sendable {
                 "stopped",
                 metadata: [
                     "received": "\(final.received)", "rejected": "\(final.rejected)", "accepted": "\(final.accepted)",
-                    "delivered": "\(final.delivered)", "failed": "\(final.failed)", "refusedAtShutdown": "\(final.refusedAtShutdown)",
+                    "delivered": "\(final.delivered)", "failed": "\(final.failed)",
+                    "refusedAtShutdown": "\(final.refusedAtShutdown)",
                 ]
             )
         }

@@ -13,7 +13,14 @@ public struct DeliveryReport: Sendable {
     /// produce request this one was acknowledged with; -1 when unknown (never reached librdkafka).
     public let latencyMicroseconds: Int64
 
-    public init(opaque: UInt64, partition: Int32, offset: Int64, error: KafkaError?, payloadBytes: Int, latencyMicroseconds: Int64 = -1) {
+    public init(
+        opaque: UInt64,
+        partition: Int32,
+        offset: Int64,
+        error: KafkaError?,
+        payloadBytes: Int,
+        latencyMicroseconds: Int64 = -1
+    ) {
         self.opaque = opaque
         self.partition = partition
         self.offset = offset

@@ -108,7 +108,8 @@ public final class KafkaProducer: @unchecked Sendable {
                     if latency == nil { latency = rd_kafka_message_latency(batch[0]!) }
                     for index in 0..<count {
                         let message = batch[index]!.pointee
-                        let error: KafkaError? = message.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(message.err)
+                        let error: KafkaError? =
+                            message.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(message.err)
                         onDelivery(
                             DeliveryReport(
                                 opaque: UInt64(UInt(bitPattern: message._private)),
@@ -126,7 +127,10 @@ public final class KafkaProducer: @unchecked Sendable {
                 let error = KafkaError(rd_kafka_event_error(event))
                 let text = String(cString: rd_kafka_event_error_string(event))
                 if rd_kafka_event_error_is_fatal(event) != 0 {
-                    self.logger.critical("fatal Kafka error", metadata: ["error": "\(error.name)", "detail": "\(text)"])
+                    self.logger.critical(
+                        "fatal Kafka error",
+                        metadata: ["error": "\(error.name)", "detail": "\(text)"]
+                    )
                 } else {
                     self.logger.warning("Kafka error", metadata: ["error": "\(error.name)", "detail": "\(text)"])
                 }
@@ -140,7 +144,11 @@ public final class KafkaProducer: @unchecked Sendable {
                 // (`TRANSPORT`, same text) logged above with its error name. One line per failure.
                 if fac == "FAIL" { break }
                 let message = text.map { String(cString: $0) } ?? ""
-                self.logger.log(level: Self.logLevel(syslog: level), "librdkafka: \(message)", metadata: ["facility": "\(fac)"])
+                self.logger.log(
+                    level: Self.logLevel(syslog: level),
+                    "librdkafka: \(message)",
+                    metadata: ["facility": "\(fac)"]
+                )
             case RD_KAFKA_EVENT_STATS:
                 if let onStatistics = self.onStatistics, let json = rd_kafka_event_stats(event) {
                     onStatistics(String(cString: json))

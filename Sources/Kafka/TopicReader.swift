@@ -91,14 +91,20 @@ public final class TopicReader: @unchecked Sendable {
             defer { rd_kafka_message_destroy(message) }
             err = message.pointee.err
             if err != RD_KAFKA_RESP_ERR_NO_ERROR { continue }
-            let value = message.pointee.payload.map {
-                Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.len))
-            } ?? []
+            let value =
+                message.pointee.payload.map {
+                    Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.len))
+                } ?? []
             let key = message.pointee.key.map {
                 Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.key_len))
             }
             records.append(
-                KafkaRecord(partition: message.pointee.partition, offset: message.pointee.offset, key: key, value: value)
+                KafkaRecord(
+                    partition: message.pointee.partition,
+                    offset: message.pointee.offset,
+                    key: key,
+                    value: value
+                )
             )
         }
         return records

@@ -43,7 +43,8 @@ public final class ConnectionCounters: Sendable {
 
     /// The position of `value` in its type's `allCases`, the order the counters are kept in (a case is
     /// always there, so the `?? 0` never applies).
-    private static func index<Reason: CaseIterable & Equatable>(of value: Reason) -> Int where Reason.AllCases == [Reason] {
+    private static func index<Reason: CaseIterable & Equatable>(of value: Reason) -> Int
+    where Reason.AllCases == [Reason] {
         Reason.allCases.firstIndex(of: value) ?? 0
     }
 

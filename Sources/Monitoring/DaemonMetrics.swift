@@ -45,7 +45,8 @@ public final class DaemonMetrics: Sendable {
         self.ackLatencies = (0..<eventLoopCount).map { _ in LatencyHistogram() }
         self.watchdogPings = self.registry.counter(
             named: "kcp_watchdog_pings_total",
-            help: "Watchdog checks that found every event loop and the producer thread making progress, and sent WATCHDOG=1."
+            help:
+                "Watchdog checks that found every event loop and the producer thread making progress, and sent WATCHDOG=1."
         )
         self.watchdogMissed = self.registry.counter(
             named: "kcp_watchdog_missed_total",

@@ -94,7 +94,10 @@ struct ExportedMetrics {
             labelValue: \.label,
             help: "Messages refused with an error reply (nothing published), by reason."
         )
-        self.messagesAccepted = counter("kcp_messages_accepted_total", "Messages written to a topic buffer; each ends delivered or failed.")
+        self.messagesAccepted = counter(
+            "kcp_messages_accepted_total",
+            "Messages written to a topic buffer; each ends delivered or failed."
+        )
         self.messagesProduced = counter("kcp_messages_produced_total", "Messages handed to librdkafka.")
         self.messagesDelivered = counter("kcp_messages_delivered_total", "Messages the Kafka broker confirmed.")
         self.messagesFailed = LabeledCounters(
@@ -107,9 +110,15 @@ struct ExportedMetrics {
         )
         self.receivedBytes = counter("kcp_received_bytes_total", "Payload bytes of the text messages received.")
         self.acceptedBytes = counter("kcp_accepted_bytes_total", "Bytes of the Kafka record values accepted.")
-        self.backpressurePauses = counter("kcp_backpressure_pauses_total", "Times a connection stopped reading because its topic buffer was full.")
+        self.backpressurePauses = counter(
+            "kcp_backpressure_pauses_total",
+            "Times a connection stopped reading because its topic buffer was full."
+        )
         self.ringUsed = gauge("kcp_ring_used_bytes", "Bytes waiting in the topic buffers.")
-        self.ringReserved = gauge("kcp_ring_reserved_bytes", "Capacity of the topic buffers that exist, charged to the budget.")
+        self.ringReserved = gauge(
+            "kcp_ring_reserved_bytes",
+            "Capacity of the topic buffers that exist, charged to the budget."
+        )
         self.ringBudget = gauge("kcp_ring_budget_bytes", "Memory all topic buffers together may reserve.")
         self.topicsActive = gauge("kcp_topics_active", "Topics with a buffer now.")
         self.ready = gauge("kcp_ready", "1 when GET /ready answers 200.")
@@ -117,21 +126,42 @@ struct ExportedMetrics {
         self.kafkaBrokersUp = gauge("kcp_kafka_brokers_up", "Kafka brokers librdkafka has a connection up to.")
         self.kafkaQueueMessages = gauge("kcp_kafka_queue_messages", "Messages queued or in flight in librdkafka.")
         self.kafkaQueueBytes = gauge("kcp_kafka_queue_bytes", "Bytes queued or in flight in librdkafka.")
-        self.kafkaQueueMaxMessages = gauge("kcp_kafka_queue_max_messages", "librdkafka's queue limit in messages (queue.buffering.max.messages).")
-        self.kafkaQueueMaxBytes = gauge("kcp_kafka_queue_max_bytes", "librdkafka's queue limit in bytes (queue.buffering.max.kbytes).")
-        self.kafkaBatchSize = gauge("kcp_kafka_batch_size_avg_bytes", "Average size of the batches sent in librdkafka's last statistics window.")
-        self.kafkaBatchMessages = gauge("kcp_kafka_batch_messages_avg", "Average messages per batch in librdkafka's last statistics window.")
+        self.kafkaQueueMaxMessages = gauge(
+            "kcp_kafka_queue_max_messages",
+            "librdkafka's queue limit in messages (queue.buffering.max.messages)."
+        )
+        self.kafkaQueueMaxBytes = gauge(
+            "kcp_kafka_queue_max_bytes",
+            "librdkafka's queue limit in bytes (queue.buffering.max.kbytes)."
+        )
+        self.kafkaBatchSize = gauge(
+            "kcp_kafka_batch_size_avg_bytes",
+            "Average size of the batches sent in librdkafka's last statistics window."
+        )
+        self.kafkaBatchMessages = gauge(
+            "kcp_kafka_batch_messages_avg",
+            "Average messages per batch in librdkafka's last statistics window."
+        )
         self.kafkaTransmitErrors = counter("kcp_kafka_tx_errors_total", "Request transmission errors to Kafka brokers.")
         self.kafkaTransmitRetries = counter("kcp_kafka_tx_retries_total", "Requests librdkafka retried.")
-        self.processCPU = ExportedCounter(registry.counter(named: "process_cpu_seconds_total", help: "User and system CPU time spent, in seconds."))
+        self.processCPU = ExportedCounter(
+            registry.counter(named: "process_cpu_seconds_total", help: "User and system CPU time spent, in seconds.")
+        )
         self.processResident = gauge("process_resident_memory_bytes", "Resident memory size in bytes.")
         self.processVirtual = gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.")
         self.processOpenFDs = gauge("process_open_fds", "Open file descriptors.")
         self.processMaxFDs = gauge("process_max_fds", "Limit on open file descriptors.")
-        self.processStart = gauge("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.")
+        self.processStart = gauge(
+            "process_start_time_seconds",
+            "Start time of the process since the Unix epoch, in seconds."
+        )
         self.processThreads = gauge("process_threads", "Threads in the process.")
-        registry.gauge(named: "kcp_build_info", labels: [("version", BuildInfo.version)], help: "Always 1; the version label says which build runs.")
-            .set(Int64(1))
+        registry.gauge(
+            named: "kcp_build_info",
+            labels: [("version", BuildInfo.version)],
+            help: "Always 1; the version label says which build runs."
+        )
+        .set(Int64(1))
     }
 
     mutating func update(

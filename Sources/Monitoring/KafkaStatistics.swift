@@ -57,8 +57,15 @@ public struct KafkaStatistics: Sendable, Equatable {
     }
 
     public init(
-        queueMessages: Int = 0, queueBytes: Int = 0, queueMaxMessages: Int = 0, queueMaxBytes: Int = 0, brokers: [Broker] = [],
-        transmitErrors: Int = 0, transmitRetries: Int = 0, batchSizeAverageBytes: Double = 0, batchMessagesAverage: Double = 0
+        queueMessages: Int = 0,
+        queueBytes: Int = 0,
+        queueMaxMessages: Int = 0,
+        queueMaxBytes: Int = 0,
+        brokers: [Broker] = [],
+        transmitErrors: Int = 0,
+        transmitRetries: Int = 0,
+        batchSizeAverageBytes: Double = 0,
+        batchMessagesAverage: Double = 0
     ) {
         self.queueMessages = queueMessages
         self.queueBytes = queueBytes

@@ -15,7 +15,10 @@ struct LabeledCounters<Value: Hashable> {
     ) {
         self.series = Dictionary(
             uniqueKeysWithValues: values.map { value in
-                (value, ExportedCounter(registry.counter(named: name, labels: [(label, labelValue(value))], help: help)))
+                (
+                    value,
+                    ExportedCounter(registry.counter(named: name, labels: [(label, labelValue(value))], help: help))
+                )
             }
         )
     }

@@ -4,7 +4,10 @@ import Prometheus
 /// (`kcp_…_total`, `…_bytes`), so it goes in whole as the descriptor's metric name.
 extension PrometheusCollectorRegistry {
     func counter(named name: String, labels: [(String, String)] = [], help: String) -> Counter {
-        self.makeCounter(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels)
+        self.makeCounter(
+            descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help),
+            labels: labels
+        )
     }
 
     func gauge(named name: String, labels: [(String, String)] = [], help: String) -> Gauge {

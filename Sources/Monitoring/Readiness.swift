@@ -39,30 +39,43 @@ public struct Readiness: Sendable, Equatable {
         let ringFill = ringReservedBytes > 0 ? Double(ringUsedBytes) / Double(ringReservedBytes) : 0
         if ringFill >= highWater {
             reasons.append(
-                Reason(code: "buffers_full", message: "topic buffers are \(Int(ringFill * 100))% full (high-water mark \(Int(highWater * 100))%)")
+                Reason(
+                    code: "buffers_full",
+                    message: "topic buffers are \(Int(ringFill * 100))% full (high-water mark \(Int(highWater * 100))%)"
+                )
             )
         }
         var kafkaQueueFill = 0.0
         if let kafka {
             if kafka.queueMaxBytes > 0 { kafkaQueueFill = Double(kafka.queueBytes) / Double(kafka.queueMaxBytes) }
-            if kafka.queueMaxMessages > 0 { kafkaQueueFill = max(kafkaQueueFill, Double(kafka.queueMessages) / Double(kafka.queueMaxMessages)) }
+            if kafka.queueMaxMessages > 0 {
+                kafkaQueueFill = max(kafkaQueueFill, Double(kafka.queueMessages) / Double(kafka.queueMaxMessages))
+            }
             if kafkaQueueFill >= highWater {
                 reasons.append(
                     Reason(
                         code: "kafka_queue_full",
-                        message: "librdkafka's queue is \(Int(kafkaQueueFill * 100))% full (high-water mark \(Int(highWater * 100))%)"
+                        message:
+                            "librdkafka's queue is \(Int(kafkaQueueFill * 100))% full (high-water mark \(Int(highWater * 100))%)"
                     )
                 )
             }
         }
-        return Readiness(reasons: reasons, ringFill: ringFill, kafkaQueueFill: kafkaQueueFill, brokersUp: kafka?.brokersUp)
+        return Readiness(
+            reasons: reasons,
+            ringFill: ringFill,
+            kafkaQueueFill: kafkaQueueFill,
+            brokersUp: kafka?.brokersUp
+        )
     }
 
     /// `{"ready":false,"reasons":[{"code":…,"message":…}],…}`; codes and messages hold no characters
     /// that need escaping beyond what `escaped` handles.
     public var json: String {
         var text = "{\"ready\":\(self.isReady),\"reasons\":["
-        text += self.reasons.map { "{\"code\":\"\(Self.escaped($0.code))\",\"message\":\"\(Self.escaped($0.message))\"}" }.joined(separator: ",")
+        text += self.reasons.map {
+            "{\"code\":\"\(Self.escaped($0.code))\",\"message\":\"\(Self.escaped($0.message))\"}"
+        }.joined(separator: ",")
         text += "],\"ringFill\":\(Self.rounded(self.ringFill)),\"kafkaQueueFill\":\(Self.rounded(self.kafkaQueueFill))"
         if let brokersUp = self.brokersUp { text += ",\"brokersUp\":\(brokersUp)" }
         return text + "}"
@@ -78,7 +91,10 @@ public struct Readiness: Sendable, Equatable {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            case _ where scalar.value < 0x20:
+                out +=
+                    "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                    + String(scalar.value, radix: 16)
             default: out.unicodeScalars.append(scalar)
             }
         }

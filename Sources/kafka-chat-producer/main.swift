@@ -6,6 +6,7 @@ import Logging
 import Metrics
 import Monitoring
 import Prometheus
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,10 +30,16 @@ struct KafkaChatProducerCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Configuration file (`key = value` lines).", valueName: "file"))
     var config: String?
 
-    @Flag(name: .long, help: "Publish to an in-memory mock Kafka cluster started in this process (trials only; messages are not kept).")
+    @Flag(
+        name: .long,
+        help: "Publish to an in-memory mock Kafka cluster started in this process (trials only; messages are not kept)."
+    )
     var embeddedBroker = false
 
-    @Option(name: .long, help: ArgumentHelp("Kafka brokers, host:port[,host:port…] (kafka.bootstrap_servers).", valueName: "servers"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Kafka brokers, host:port[,host:port…] (kafka.bootstrap_servers).", valueName: "servers")
+    )
     var bootstrapServers: String?
 
     @Option(name: .long, help: ArgumentHelp("Listen address (listen.host).", valueName: "address"))
@@ -41,7 +48,13 @@ struct KafkaChatProducerCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Listen port, 0 for any (listen.port).", valueName: "port"))
     var port: String?
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Set any key, e.g. --set kafka.linger_ms=10 or --set librdkafka.security.protocol=SSL. Repeatable.", valueName: "key=value"))
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp(
+            "Set any key, e.g. --set kafka.linger_ms=10 or --set librdkafka.security.protocol=SSL. Repeatable.",
+            valueName: "key=value"
+        )
+    )
     var settings: [String] = []
 
     @Flag(name: .long, help: "List every configuration key with its default and environment variable, then exit.")
@@ -64,9 +77,13 @@ struct KafkaChatProducerCommand: AsyncParsableCommand {
         if self.listKeys {
             let defaults = DaemonConfiguration()
             for key in ConfigurationKeys.all {
-                print("\(key.name) = \(key.value(in: defaults))\n    \(key.summary)\n    environment: \(key.environmentName)")
+                print(
+                    "\(key.name) = \(key.value(in: defaults))\n    \(key.summary)\n    environment: \(key.environmentName)"
+                )
             }
-            print("librdkafka.<property> = <value>\n    Any librdkafka property, passed through verbatim.\n    environment: KCP_LIBRDKAFKA_<PROPERTY> (dots as _, a literal _ as __)")
+            print(
+                "librdkafka.<property> = <value>\n    Any librdkafka property, passed through verbatim.\n    environment: KCP_LIBRDKAFKA_<PROPERTY> (dots as _, a literal _ as __)"
+            )
             return
         }
 

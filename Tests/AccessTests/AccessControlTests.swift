@@ -26,12 +26,17 @@ struct AccessControlTests {
     func open() async throws {
         let control = try await AccessControl.make(AccessSettings())
         #expect(!control.requiresCredentials)
-        #expect(control.authorize(uri: "/send-message/chat/x", headers: ["Origin": "https://evil.example"], chat: "x") == .allowed(nil))
+        #expect(
+            control.authorize(uri: "/send-message/chat/x", headers: ["Origin": "https://evil.example"], chat: "x")
+                == .allowed(nil)
+        )
     }
 
     @Test("no token: 401 with a challenge that carries no error code")
     func missing() async throws {
-        let refusal = try #require(Self.refusal(try await Self.control().authorize(uri: "/send-message/global", headers: [:], chat: "global")))
+        let refusal = try #require(
+            Self.refusal(try await Self.control().authorize(uri: "/send-message/global", headers: [:], chat: "global"))
+        )
         #expect(refusal.status == 401 && refusal.code == "unauthorized" && refusal.detail == "missing_token")
         #expect(refusal.challenge == #"Bearer realm="kafka-chat-producer""#)
         #expect(refusal.fingerprint == nil)
@@ -41,17 +46,29 @@ struct AccessControlTests {
     func staticToken() async throws {
         let control = try await Self.control()
         let headers: HTTPHeaders = ["Authorization": "Bearer \(Self.staticToken)"]
-        guard case .allowed(let grant?) = control.authorize(uri: "/send-message/chat/room-1", headers: headers, chat: "room-1") else {
+        guard
+            case .allowed(let grant?) = control.authorize(
+                uri: "/send-message/chat/room-1",
+                headers: headers,
+                chat: "room-1"
+            )
+        else {
             Issue.record("expected a grant")
             return
         }
         #expect(grant.kind == .staticToken)
-        let forbidden = try #require(Self.refusal(control.authorize(uri: "/send-message/chat/room-2", headers: headers, chat: "room-2")))
+        let forbidden = try #require(
+            Self.refusal(control.authorize(uri: "/send-message/chat/room-2", headers: headers, chat: "room-2"))
+        )
         #expect(forbidden.status == 403 && forbidden.code == "forbidden" && forbidden.detail == "chat_not_allowed")
         #expect(forbidden.challenge?.contains(#"error="insufficient_scope""#) == true)
         #expect(forbidden.fingerprint == grant.fingerprint)
 
-        let unknown = try #require(Self.refusal(control.authorize(uri: "/x?access_token=svc-token-0123456789abcdeX", headers: [:], chat: "room-1")))
+        let unknown = try #require(
+            Self.refusal(
+                control.authorize(uri: "/x?access_token=svc-token-0123456789abcdeX", headers: [:], chat: "room-1")
+            )
+        )
         #expect(unknown.status == 401 && unknown.detail == "unknown_token")
         #expect(unknown.challenge?.contains(#"error="invalid_token""#) == true)
         #expect(unknown.fingerprint == TokenFingerprint.of("svc-token-0123456789abcdeX"))
@@ -62,20 +79,37 @@ struct AccessControlTests {
         let control = try await Self.control()
         let now = Date()
         let token = try await TestKeys.rs256Token(.valid(now: now))
-        #expect(control.authorize(uri: "/send-message/global?access_token=\(token)&ack=1", headers: [:], chat: "global") != .allowed(nil))
-        guard case .allowed(let grant?) = control.authorize(uri: "/send-message/global?access_token=\(token)", headers: [:], chat: "global") else {
+        #expect(
+            control.authorize(uri: "/send-message/global?access_token=\(token)&ack=1", headers: [:], chat: "global")
+                != .allowed(nil)
+        )
+        guard
+            case .allowed(let grant?) = control.authorize(
+                uri: "/send-message/global?access_token=\(token)",
+                headers: [:],
+                chat: "global"
+            )
+        else {
             Issue.record("expected a grant")
             return
         }
         #expect(grant.subject == "alice")
-        #expect(Self.refusal(control.authorize(uri: "/x?access_token=\(token)", headers: [:], chat: "room-2"))?.status == 403)
+        #expect(
+            Self.refusal(control.authorize(uri: "/x?access_token=\(token)", headers: [:], chat: "room-2"))?.status
+                == 403
+        )
 
         var claims = ChatTokenClaimsFixture.valid(now: now)
         claims.exp = .init(value: now.addingTimeInterval(-3600))
         let expired = try await TestKeys.hs256Token(claims)
-        let refusal = try #require(Self.refusal(control.authorize(uri: "/x", headers: ["Authorization": "Bearer \(expired)"], chat: "global")))
+        let refusal = try #require(
+            Self.refusal(control.authorize(uri: "/x", headers: ["Authorization": "Bearer \(expired)"], chat: "global"))
+        )
         #expect(refusal.status == 401 && refusal.detail == "expired" && refusal.message == "the token has expired")
-        #expect(refusal.challenge == #"Bearer realm="kafka-chat-producer", error="invalid_token", error_description="the token has expired""#)
+        #expect(
+            refusal.challenge
+                == #"Bearer realm="kafka-chat-producer", error="invalid_token", error_description="the token has expired""#
+        )
     }
 
     @Test("the Origin is checked before the token")
@@ -92,7 +126,9 @@ struct AccessControlTests {
     func noSecretsInRefusals() async throws {
         let control = try await Self.control()
         let token = try await TestKeys.hs256Token(.valid())
-        for (headers, chat) in [(["Authorization": "Bearer \(token)"], "room-2"), (["Authorization": "Bearer \(token)x"], "global")] as [(HTTPHeaders, String)] {
+        for (headers, chat) in [
+            (["Authorization": "Bearer \(token)"], "room-2"), (["Authorization": "Bearer \(token)x"], "global"),
+        ] as [(HTTPHeaders, String)] {
             let refusal = try #require(Self.refusal(control.authorize(uri: "/x", headers: headers, chat: chat)))
             for text in [refusal.message, refusal.detail, refusal.challenge ?? "", refusal.fingerprint ?? ""] {
                 #expect(!text.contains(token))

@@ -6,16 +6,23 @@ import Testing
 struct BearerCredentialTests {
     @Test("Authorization: Bearer, any case of the scheme")
     func header() {
-        #expect(BearerCredential.find(uri: "/x", headers: ["Authorization": "Bearer abc.def-ghi"]) == .success("abc.def-ghi"))
+        #expect(
+            BearerCredential.find(uri: "/x", headers: ["Authorization": "Bearer abc.def-ghi"])
+                == .success("abc.def-ghi")
+        )
         #expect(BearerCredential.find(uri: "/x", headers: ["authorization": "bearer  tok"]) == .success("tok"))
-        #expect(BearerCredential.find(uri: "/x", headers: ["Authorization": "Basic dXNlcjpwYXNz"]) == .failure(.notBearer))
+        #expect(
+            BearerCredential.find(uri: "/x", headers: ["Authorization": "Basic dXNlcjpwYXNz"]) == .failure(.notBearer)
+        )
         #expect(BearerCredential.find(uri: "/x", headers: ["Authorization": "Bearer"]) == .failure(.notBearer))
         #expect(BearerCredential.find(uri: "/x", headers: [:]) == .success(nil))
     }
 
     @Test("access_token query parameter, percent-decoded, + kept")
     func query() {
-        #expect(BearerCredential.find(uri: "/x?ack=1&access_token=a%2Bb%2Fc%3D&z=1", headers: [:]) == .success("a+b/c="))
+        #expect(
+            BearerCredential.find(uri: "/x?ack=1&access_token=a%2Bb%2Fc%3D&z=1", headers: [:]) == .success("a+b/c=")
+        )
         #expect(BearerCredential.find(uri: "/x?access_token=a+b", headers: [:]) == .success("a+b"))
         #expect(BearerCredential.find(uri: "/x?access_token=%zz", headers: [:]) == .failure(.malformed))
         #expect(BearerCredential.find(uri: "/x?access_token=", headers: [:]) == .failure(.malformed))
@@ -25,7 +32,10 @@ struct BearerCredentialTests {
 
     @Test("two credentials are refused rather than one picked")
     func ambiguous() {
-        #expect(BearerCredential.find(uri: "/x?access_token=a", headers: ["Authorization": "Bearer a"]) == .failure(.ambiguous))
+        #expect(
+            BearerCredential.find(uri: "/x?access_token=a", headers: ["Authorization": "Bearer a"])
+                == .failure(.ambiguous)
+        )
         #expect(BearerCredential.find(uri: "/x?access_token=a&access_token=b", headers: [:]) == .failure(.ambiguous))
         var two = HTTPHeaders()
         two.add(name: "Authorization", value: "Bearer a")

@@ -7,7 +7,12 @@ import Testing
 struct JWTVerifierTests {
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
 
-    static func verifier(hs256: Bool = true, rs256: Bool = true, issuer: String? = nil, leeway: TimeInterval = 30) async throws -> JWTVerifier {
+    static func verifier(
+        hs256: Bool = true,
+        rs256: Bool = true,
+        issuer: String? = nil,
+        leeway: TimeInterval = 30
+    ) async throws -> JWTVerifier {
         var keys = JWTKeys()
         if hs256 { try keys.setHS256Secret(fileContents: TestKeys.hs256Secret + [0x0A]) }
         if rs256 { try keys.setRS256PublicKey(pem: try TestKeys.rsa.publicPEM) }
@@ -91,7 +96,10 @@ struct JWTVerifierTests {
     func badSignature() async throws {
         let verifier = try await Self.verifier()
         let claims = ChatTokenClaimsFixture.valid(now: Self.now)
-        let otherSecret = try await TestKeys.hs256Token(claims, secret: Array("another-secret-another-secret-another!".utf8))
+        let otherSecret = try await TestKeys.hs256Token(
+            claims,
+            secret: Array("another-secret-another-secret-another!".utf8)
+        )
         #expect(verifier.verify(otherSecret, now: Self.now) == .failure(.badSignature))
 
         for algorithm in Algorithm.allCases {
@@ -101,7 +109,9 @@ struct JWTVerifierTests {
             var widened = claims
             widened.chats = ["*"]
             let widenedPayload = try await algorithm.sign(widened).split(separator: ".")[1]
-            #expect(verifier.verify("\(parts[0]).\(widenedPayload).\(parts[2])", now: Self.now) == .failure(.badSignature))
+            #expect(
+                verifier.verify("\(parts[0]).\(widenedPayload).\(parts[2])", now: Self.now) == .failure(.badSignature)
+            )
             // One flipped signature character.
             let flipped = (parts[2].first == "A" ? "B" : "A") + parts[2].dropFirst()
             #expect(verifier.verify("\(parts[0]).\(parts[1]).\(flipped)", now: Self.now) == .failure(.badSignature))
@@ -116,13 +126,17 @@ struct JWTVerifierTests {
         #expect(rsaOnly.verify(try await TestKeys.hs256Token(claims), now: Self.now) == .failure(.unsupportedAlgorithm))
         #expect(rsaOnly.verify(try TestKeys.unsignedToken(claims), now: Self.now) == .failure(.unsupportedAlgorithm))
         let hmacOnly = try await Self.verifier(hs256: true, rs256: false)
-        #expect(hmacOnly.verify(try await TestKeys.rs256Token(claims), now: Self.now) == .failure(.unsupportedAlgorithm))
+        #expect(
+            hmacOnly.verify(try await TestKeys.rs256Token(claims), now: Self.now) == .failure(.unsupportedAlgorithm)
+        )
     }
 
     @Test("garbage is malformed, not a crash")
     func malformed() async throws {
         let verifier = try await Self.verifier()
-        for token in ["a.b.c", "...", "x.y", "eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.c2ln", String(repeating: "a.", count: 2) + "a"] {
+        for token in [
+            "a.b.c", "...", "x.y", "eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.c2ln", String(repeating: "a.", count: 2) + "a",
+        ] {
             #expect(verifier.verify(token, now: Self.now) == .failure(.malformed), "\(token)")
         }
     }
@@ -143,7 +157,9 @@ struct JWTVerifierTests {
     func keyFiles() throws {
         var keys = JWTKeys()
         #expect(throws: AccessSetupError.self) { try keys.setHS256Secret(fileContents: Array("too-short\n".utf8)) }
-        #expect(throws: AccessSetupError.self) { try keys.setRS256PublicKey(pem: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n") }
+        #expect(throws: AccessSetupError.self) {
+            try keys.setRS256PublicKey(pem: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+        }
         #expect(keys.isEmpty)
         try keys.setRS256PublicKey(pem: try TestKeys.rsa.publicPEM)
         #expect(!keys.isEmpty)

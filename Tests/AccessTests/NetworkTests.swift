@@ -54,7 +54,10 @@ struct NetworkTests {
         #expect(client.ip == IPAddress("198.51.100.4"))
         #expect(!client.isForwarded)
         #expect(client.description == "198.51.100.4")
-        #expect(ClientAddress.resolve(peer: IPAddress("127.0.0.1"), forwardedFor: ["203.0.113.9"], trustedProxies: .none).ip == IPAddress("127.0.0.1"))
+        #expect(
+            ClientAddress.resolve(peer: IPAddress("127.0.0.1"), forwardedFor: ["203.0.113.9"], trustedProxies: .none).ip
+                == IPAddress("127.0.0.1")
+        )
     }
 
     @Test("behind a trusted proxy the client is the last hop that is not a trusted proxy")

@@ -33,14 +33,22 @@ struct OriginPolicyTests {
 
     @Test("http.require_origin refuses handshakes without one")
     func required() throws {
-        #expect(try OriginPolicy.parse("https://chat.example.com", requireOrigin: true).refusal(for: Self.headers()) != nil)
+        #expect(
+            try OriginPolicy.parse("https://chat.example.com", requireOrigin: true).refusal(for: Self.headers()) != nil
+        )
         let any = try OriginPolicy.parse("*", requireOrigin: true)
         #expect(!any.isOpen)
         #expect(any.refusal(for: Self.headers()) != nil)
         #expect(any.refusal(for: Self.headers("https://x.example")) == nil)
     }
 
-    @Test("bad settings", arguments: ["", " , ", "chat.example.com", "https://chat.example.com/app", "*, https://a.example", "https://user@a.example", "https://"])
+    @Test(
+        "bad settings",
+        arguments: [
+            "", " , ", "chat.example.com", "https://chat.example.com/app", "*, https://a.example",
+            "https://user@a.example", "https://",
+        ]
+    )
     func refusedSettings(text: String) {
         #expect(throws: AccessSetupError.self) { try OriginPolicy.parse(text, requireOrigin: false) }
     }

@@ -42,15 +42,18 @@ struct StaticTokenSetTests {
         #expect(set.match("hashed-token-0123456789")?.scope == .chats(["room-9"]))
     }
 
-    @Test("bad files are refused with the line, never the token", arguments: [
-        ("short-token\n", "line 1: token is shorter than 16"),
-        ("svc-0123456789abcdef-all\nsvc-0123456789abcdef-all room\n", "line 2: same token as line 1"),
-        ("svc-0123456789abcdef-all room-1, room-2\n", "line 1: expected"),
-        ("svc-0123456789abcdef-all room-1,,room-2\n", "line 1: empty chat name"),
-        ("svc-0123456789abcdef\"all\n", "line 1: a token may contain only"),
-        ("sha256:abcd room\n", "line 1: sha256: must be followed by 64 hex digits"),
-        ("# nothing\n\n", "holds no token"),
-    ])
+    @Test(
+        "bad files are refused with the line, never the token",
+        arguments: [
+            ("short-token\n", "line 1: token is shorter than 16"),
+            ("svc-0123456789abcdef-all\nsvc-0123456789abcdef-all room\n", "line 2: same token as line 1"),
+            ("svc-0123456789abcdef-all room-1, room-2\n", "line 1: expected"),
+            ("svc-0123456789abcdef-all room-1,,room-2\n", "line 1: empty chat name"),
+            ("svc-0123456789abcdef\"all\n", "line 1: a token may contain only"),
+            ("sha256:abcd room\n", "line 1: sha256: must be followed by 64 hex digits"),
+            ("# nothing\n\n", "holds no token"),
+        ]
+    )
     func refused(contents: String, message: String) {
         do {
             _ = try StaticTokenSet.parse(contents)

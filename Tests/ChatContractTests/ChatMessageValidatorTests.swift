@@ -1,6 +1,6 @@
 import ChatContract
-import Testing
 import TestSupport
+import Testing
 
 // MARK: - Helpers
 
@@ -19,7 +19,10 @@ private func validate(_ text: String, maskKey: UInt32 = 0) -> Result<ChatMessage
     validate(Array(text.utf8), maskKey: maskKey)
 }
 
-private func accepted(_ result: Result<ChatMessage, ChatMessageRejection>, sourceLocation: SourceLocation = #_sourceLocation) throws -> ChatMessage {
+private func accepted(
+    _ result: Result<ChatMessage, ChatMessageRejection>,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> ChatMessage {
     switch result {
     case .success(let message): return message
     case .failure(let rejection):
@@ -28,7 +31,10 @@ private func accepted(_ result: Result<ChatMessage, ChatMessageRejection>, sourc
     }
 }
 
-private func rejection(_ result: Result<ChatMessage, ChatMessageRejection>, sourceLocation: SourceLocation = #_sourceLocation) throws -> ChatMessageRejection {
+private func rejection(
+    _ result: Result<ChatMessage, ChatMessageRejection>,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> ChatMessageRejection {
     switch result {
     case .success(let message):
         Issue.record("unexpectedly accepted: \(message)", sourceLocation: sourceLocation)
@@ -105,10 +111,13 @@ struct ValidChatMessageTests {
         #expect(decoded(message.tag, in: bytes) == "ελ")
     }
 
-    @Test("an id may be a string or a number token, kept as written", arguments: [
-        (#""m-1""#, #""m-1""#), ("42", "42"), ("-0", "-0"), ("0.5", "0.5"), ("-12.25e+10", "-12.25e+10"),
-        ("1E-3", "1E-3"), ("7e9", "7e9"), (#""""#, #""""#), (#""\u00e9\n""#, #""\u00e9\n""#),
-    ])
+    @Test(
+        "an id may be a string or a number token, kept as written",
+        arguments: [
+            (#""m-1""#, #""m-1""#), ("42", "42"), ("-0", "-0"), ("0.5", "0.5"), ("-12.25e+10", "-12.25e+10"),
+            ("1E-3", "1E-3"), ("7e9", "7e9"), (#""""#, #""""#), (#""\u00e9\n""#, #""\u00e9\n""#),
+        ]
+    )
     func idTokens(written: String, expected: String) throws {
         for maskKey in maskKeys {
             let text = #"{"sender":"a","id":"# + written + #" ,"text":"b","tag":"c"}"#
@@ -195,7 +204,10 @@ struct ChatCanonicalOutputTests {
         for maskKey in maskKeys {
             let message = try accepted(validate(bytes, maskKey: maskKey))
             let output = canonical(message, plain: bytes, maskKey: maskKey)
-            #expect(String(decoding: output, as: UTF8.self) == #"{"sender":"s\#(long)","text":"\#(long)é","tag":"\#(long)\u0041"}"#)
+            #expect(
+                String(decoding: output, as: UTF8.self)
+                    == #"{"sender":"s\#(long)","text":"\#(long)é","tag":"\#(long)\u0041"}"#
+            )
         }
     }
 
@@ -246,7 +258,11 @@ private func b(_ s: String) -> [UInt8] { Array(s.utf8) }
 private let invalidJSONCases: [ChatRejectionCase] = [
     .init("", .invalidJSON, "the message is empty"),
     .init(" \r\n\t", .invalidJSON, "only whitespace"),
-    .init(#"{"sender":"a","text":"b","tag":"c""#, .invalidJSON, "unexpected end of input at byte 34, expected ',' or '}'"),
+    .init(
+        #"{"sender":"a","text":"b","tag":"c""#,
+        .invalidJSON,
+        "unexpected end of input at byte 34, expected ',' or '}'"
+    ),
     .init(#"{"sender":"a","text":"b","tag":"#, .invalidJSON, "unexpected end of input at byte 31, expected a value"),
     .init(#"{"sender":"a","text":"b","tag":"c"#, .invalidJSON, "unterminated string starting at byte 31"),
     .init(#"{"sender""#, .invalidJSON, "expected ':'"),
@@ -256,7 +272,11 @@ private let invalidJSONCases: [ChatRejectionCase] = [
     .init(valid + " x", .invalidJSON, "expected nothing after the message object at byte 36, found 'x'"),
     .init(valid + "{}", .invalidJSON, "at byte 35"),
     .init(valid + ",", .invalidJSON, "at byte 35"),
-    .init(#"{"sender":"a","text":"b","tag":"c",}"#, .invalidJSON, "expected a field name (a string) at byte 35, found '}'"),
+    .init(
+        #"{"sender":"a","text":"b","tag":"c",}"#,
+        .invalidJSON,
+        "expected a field name (a string) at byte 35, found '}'"
+    ),
     .init(#"{sender:"a","text":"b","tag":"c"}"#, .invalidJSON, "expected a field name"),
     .init(#"{'sender':"a","text":"b","tag":"c"}"#, .invalidJSON, "found '''"),
     .init(#"{"sender":"a\uD800","text":"b","tag":"c"}"#, .invalidJSON, #"lone surrogate escape \uD800 at byte 12"#),
@@ -270,7 +290,11 @@ private let invalidJSONCases: [ChatRejectionCase] = [
     .init(#"{"sender":"\x","text":"b","tag":"c"}"#, .invalidJSON, "invalid escape at byte 11: 'x' after '\\'"),
     .init(#"{"sender":"\'","text":"b","tag":"c"}"#, .invalidJSON, "invalid escape"),
     .init(#"{"sender":"\"#, .invalidJSON, "unterminated escape at byte 11"),
-    .init("{\"sender\":\"a\u{1}b\",\"text\":\"b\",\"tag\":\"c\"}", .invalidJSON, "raw control character 0x01 in a string at byte 12"),
+    .init(
+        "{\"sender\":\"a\u{1}b\",\"text\":\"b\",\"tag\":\"c\"}",
+        .invalidJSON,
+        "raw control character 0x01 in a string at byte 12"
+    ),
     .init("{\"sender\":\"a\tb\",\"text\":\"b\",\"tag\":\"c\"}", .invalidJSON, "raw control character 0x09"),
     .init("{\"sender\":\"a\nb\",\"text\":\"b\",\"tag\":\"c\"}", .invalidJSON, "raw control character 0x0A"),
     .init("{\"sender\":\"a\",\"text\":\"b\",\"tag\":\"c\u{0}\"}", .invalidJSON, "raw control character 0x00"),
@@ -301,9 +325,17 @@ private let invalidJSONCases: [ChatRejectionCase] = [
     .init(#"{"n":[1,],"sender":"a","text":"b","tag":"c"}"#, .invalidJSON, "expected a value at byte 8, found ']'"),
     .init(#"{"n":[1 2],"sender":"a","text":"b","tag":"c"}"#, .invalidJSON, "expected ',' or ']' at byte 8"),
     .init(#"{"n":[1}],"sender":"a","text":"b","tag":"c"}"#, .invalidJSON, "expected ',' or ']' at byte 7, found '}'"),
-    .init(#"{"n":{"a":1]},"sender":"a","text":"b","tag":"c"}"#, .invalidJSON, "expected ',' or '}' at byte 11, found ']'"),
+    .init(
+        #"{"n":{"a":1]},"sender":"a","text":"b","tag":"c"}"#,
+        .invalidJSON,
+        "expected ',' or '}' at byte 11, found ']'"
+    ),
     .init(#"{"n":{"a"},"sender":"a","text":"b","tag":"c"}"#, .invalidJSON, "expected ':'"),
-    .init(#"{"n":{1:2},"sender":"a","text":"b","tag":"c"}"#, .invalidJSON, "expected a field name (a string) at byte 6"),
+    .init(
+        #"{"n":{1:2},"sender":"a","text":"b","tag":"c"}"#,
+        .invalidJSON,
+        "expected a field name (a string) at byte 6"
+    ),
     .init(#"{"n":{"a":1,},"sender":"a","text":"b","tag":"c"}"#, .invalidJSON, "expected a field name"),
     .init(#"{"n":[,"sender":"a","text":"b","tag":"c"}"#, .invalidJSON, "expected a value"),
     .init(#"{"n":[[[["#, .invalidJSON, "unexpected end of input at byte 9"),
@@ -335,53 +367,132 @@ private let structuralCases: [ChatRejectionCase] = [
     .init(#"{"sender ":"a","text":"b","tag":"c"}"#, .missingField, #"field "sender" is missing"#),
     .init(#"{"s\/ender":"a","text":"b","tag":"c"}"#, .missingField, #"field "sender" is missing"#),
     .init(#"{"\u0073ender\u0000":"a","text":"b","tag":"c"}"#, .missingField, #"field "sender" is missing"#),
-    .init(#"{"sender":1,"text":"b","tag":"c"}"#, .wrongType, #"field "sender" must be a string, got a number at byte 10"#),
+    .init(
+        #"{"sender":1,"text":"b","tag":"c"}"#,
+        .wrongType,
+        #"field "sender" must be a string, got a number at byte 10"#
+    ),
     .init(#"{"sender":"a","text":null,"tag":"c"}"#, .wrongType, #"field "text" must be a string, got null at byte 21"#),
     .init(#"{"sender":"a","text":"b","tag":{"x":"c"}}"#, .wrongType, #"field "tag" must be a string, got an object"#),
     .init(#"{"sender":["a"],"text":"b","tag":"c"}"#, .wrongType, #"field "sender" must be a string, got an array"#),
     .init(#"{"sender":"a","text":true,"tag":"c"}"#, .wrongType, #"field "text" must be a string, got a boolean"#),
     .init(#"{"sender":"a","text":"b","tag":false}"#, .wrongType, #"field "tag" must be a string, got a boolean"#),
-    .init(#"{"sender":"a","text":"b"}"#.dropLast() + #","tag":0}"#, .wrongType, #"field "tag" must be a string, got a number"#),
+    .init(
+        #"{"sender":"a","text":"b"}"#.dropLast() + #","tag":0}"#,
+        .wrongType,
+        #"field "tag" must be a string, got a number"#
+    ),
     .init(#"{"\u0074ag":1,"sender":"a","text":"b"}"#, .wrongType, #"field "tag" must be a string"#),
-    .init(#"{"sender":"a","text":"b","tag":"c","sender":"d"}"#, .duplicateField, #"field "sender" appears more than once (again at byte 35)"#),
+    .init(
+        #"{"sender":"a","text":"b","tag":"c","sender":"d"}"#,
+        .duplicateField,
+        #"field "sender" appears more than once (again at byte 35)"#
+    ),
     .init(#"{"sender":"a","text":"b","text":"b","tag":"c"}"#, .duplicateField, #"field "text" appears more than once"#),
     .init(#"{"sender":"a","text":"b","tag":"c","tag":"c"}"#, .duplicateField, #"field "tag" appears more than once"#),
-    .init(#"{"id":1,"sender":"a","text":"b","tag":"c","id":2}"#, .duplicateField, #"field "id" appears more than once"#),
-    .init(#"{"sender":"a","text":"b","tag":"c","\u0073ender":"d"}"#, .duplicateField, #"field "sender" appears more than once"#),
-    .init(#"{"\u0069d":"x","sender":"a","text":"b","tag":"c","i\u0064":"y"}"#, .duplicateField, #"field "id" appears more than once"#),
+    .init(
+        #"{"id":1,"sender":"a","text":"b","tag":"c","id":2}"#,
+        .duplicateField,
+        #"field "id" appears more than once"#
+    ),
+    .init(
+        #"{"sender":"a","text":"b","tag":"c","\u0073ender":"d"}"#,
+        .duplicateField,
+        #"field "sender" appears more than once"#
+    ),
+    .init(
+        #"{"\u0069d":"x","sender":"a","text":"b","tag":"c","i\u0064":"y"}"#,
+        .duplicateField,
+        #"field "id" appears more than once"#
+    ),
     .init(#"{"sender":1,"sender":"a","text":"b","tag":"c"}"#, .wrongType, #"field "sender" must be a string"#),
-    .init(#"{"id":true,"sender":"a","text":"b","tag":"c"}"#, .invalidID, #"field "id" must be a string or a number, got a boolean at byte 6"#),
+    .init(
+        #"{"id":true,"sender":"a","text":"b","tag":"c"}"#,
+        .invalidID,
+        #"field "id" must be a string or a number, got a boolean at byte 6"#
+    ),
     .init(#"{"id":null,"sender":"a","text":"b","tag":"c"}"#, .invalidID, "got null"),
     .init(#"{"id":{"a":1},"sender":"a","text":"b","tag":"c"}"#, .invalidID, "got an object"),
     .init(#"{"id":[1],"sender":"a","text":"b","tag":"c"}"#, .invalidID, "got an array"),
-    .init(#"{"id":""# + String(repeating: "x", count: 255) + #"","sender":"a","text":"b","tag":"c"}"#, .invalidID,
-          #"field "id" is 257 bytes long at byte 6, at most 256 are allowed"#),
-    .init(#"{"sender":"a","text":"b","tag":"c","id":1"# + String(repeating: "0", count: 256) + "}", .invalidID, "257 bytes long"),
+    .init(
+        #"{"id":""# + String(repeating: "x", count: 255) + #"","sender":"a","text":"b","tag":"c"}"#,
+        .invalidID,
+        #"field "id" is 257 bytes long at byte 6, at most 256 are allowed"#
+    ),
+    .init(
+        #"{"sender":"a","text":"b","tag":"c","id":1"# + String(repeating: "0", count: 256) + "}",
+        .invalidID,
+        "257 bytes long"
+    ),
     .init(#"{"sender":"a","text":"b","id":false}"#, .invalidID, #"field "id" must be a string or a number"#),
 ]
 
 private let invalidUTF8Cases: [ChatRejectionCase] = [
-    .init(bytes: utf8(b(#"{"sender":"a"#), [0xFF], b(#"","text":"b","tag":"c"}"#)), .invalidUTF8, "invalid UTF-8 at byte 12"),
-    .init(bytes: utf8(b(#"{"sender":"#), [0x80], b(#","text":"b","tag":"c"}"#)), .invalidUTF8, "invalid UTF-8 at byte 10"),
+    .init(
+        bytes: utf8(b(#"{"sender":"a"#), [0xFF], b(#"","text":"b","tag":"c"}"#)),
+        .invalidUTF8,
+        "invalid UTF-8 at byte 12"
+    ),
+    .init(
+        bytes: utf8(b(#"{"sender":"#), [0x80], b(#","text":"b","tag":"c"}"#)),
+        .invalidUTF8,
+        "invalid UTF-8 at byte 10"
+    ),
     .init(bytes: utf8(b(#"{"sender":"a", "#), [0xFE], b(#""text":"b","tag":"c"}"#)), .invalidUTF8, "at byte 15"),
     .init(bytes: utf8(b(valid), [0xC3]), .invalidUTF8, "at byte 35"),
     .init(bytes: utf8(b(#"{"sender":"a"#), [0xC0, 0xAF], b(#"","text":"b","tag":"c"}"#)), .invalidUTF8, "at byte 12"),
     .init(bytes: utf8(b(#"{"sender":"a"#), [0xC1, 0xBF], b(#"","text":"b","tag":"c"}"#)), .invalidUTF8, "at byte 12"),
-    .init(bytes: utf8(b(#"{"sender":"a"#), [0xE0, 0x80, 0xAF], b(#"","text":"b","tag":"c"}"#)), .invalidUTF8, "at byte 12"),
-    .init(bytes: utf8(b(#"{"sender":"a"#), [0xF0, 0x80, 0x80, 0xAF], b(#"","text":"b","tag":"c"}"#)), .invalidUTF8, "at byte 12"),
-    .init(bytes: utf8(b(#"{"sender":"a"#), [0xED, 0xA0, 0x80], b(#"","text":"b","tag":"c"}"#)), .invalidUTF8, "at byte 12"),
-    .init(bytes: utf8(b(#"{"sender":"a"#), [0xED, 0xBF, 0xBF], b(#"","text":"b","tag":"c"}"#)), .invalidUTF8, "at byte 12"),
-    .init(bytes: utf8(b(#"{"sender":"a"#), [0xF4, 0x90, 0x80, 0x80], b(#"","text":"b","tag":"c"}"#)), .invalidUTF8, "at byte 12"),
-    .init(bytes: utf8(b(#"{"sender":"a"#), [0xF5, 0x80, 0x80, 0x80], b(#"","text":"b","tag":"c"}"#)), .invalidUTF8, "at byte 12"),
+    .init(
+        bytes: utf8(b(#"{"sender":"a"#), [0xE0, 0x80, 0xAF], b(#"","text":"b","tag":"c"}"#)),
+        .invalidUTF8,
+        "at byte 12"
+    ),
+    .init(
+        bytes: utf8(b(#"{"sender":"a"#), [0xF0, 0x80, 0x80, 0xAF], b(#"","text":"b","tag":"c"}"#)),
+        .invalidUTF8,
+        "at byte 12"
+    ),
+    .init(
+        bytes: utf8(b(#"{"sender":"a"#), [0xED, 0xA0, 0x80], b(#"","text":"b","tag":"c"}"#)),
+        .invalidUTF8,
+        "at byte 12"
+    ),
+    .init(
+        bytes: utf8(b(#"{"sender":"a"#), [0xED, 0xBF, 0xBF], b(#"","text":"b","tag":"c"}"#)),
+        .invalidUTF8,
+        "at byte 12"
+    ),
+    .init(
+        bytes: utf8(b(#"{"sender":"a"#), [0xF4, 0x90, 0x80, 0x80], b(#"","text":"b","tag":"c"}"#)),
+        .invalidUTF8,
+        "at byte 12"
+    ),
+    .init(
+        bytes: utf8(b(#"{"sender":"a"#), [0xF5, 0x80, 0x80, 0x80], b(#"","text":"b","tag":"c"}"#)),
+        .invalidUTF8,
+        "at byte 12"
+    ),
     .init(bytes: utf8(b(#"{"sender":"a"#), [0xE2, 0x82], b(#"","text":"b","tag":"c"}"#)), .invalidUTF8, "at byte 12"),
-    .init(bytes: utf8(b(#"{"sender":"a"#), [0xF0, 0x9F, 0x98], b(#"","text":"b","tag":"c"}"#)), .invalidUTF8, "at byte 12"),
+    .init(
+        bytes: utf8(b(#"{"sender":"a"#), [0xF0, 0x9F, 0x98], b(#"","text":"b","tag":"c"}"#)),
+        .invalidUTF8,
+        "at byte 12"
+    ),
     .init(bytes: utf8(b(#"{"sender":"a","text":"b","tag":"c"#), [0xE2, 0x82]), .invalidUTF8, "at byte 33"),
     .init(bytes: utf8(b(#"{"sender":"a","text":"b","tag":"c"#), [0xF0]), .invalidUTF8, "at byte 33"),
-    .init(bytes: utf8(b(#"{"x":{"y":["#), [0xE9], b(#""]},"sender":"a","text":"b","tag":"c"}"#)), .invalidUTF8, "at byte 11"),
+    .init(
+        bytes: utf8(b(#"{"x":{"y":["#), [0xE9], b(#""]},"sender":"a","text":"b","tag":"c"}"#)),
+        .invalidUTF8,
+        "at byte 11"
+    ),
     .init(bytes: utf8(b(#"{"se"#), [0xFF], b(#"nder":"a","text":"b","tag":"c"}"#)), .invalidUTF8, "at byte 4"),
     // Invalid UTF-8 after a JSON error still wins: the connection must be closed with 1007.
     .init(bytes: utf8(b(#"{"sender":1,]"x":""#), [0xFF], b(#""}"#)), .invalidUTF8, "at byte 18"),
-    .init(bytes: utf8(b(#"{"n":01,"text":"b","sender":""#), [0xED, 0xA0, 0x80], b(#""}"#)), .invalidUTF8, "at byte 29"),
+    .init(
+        bytes: utf8(b(#"{"n":01,"text":"b","sender":""#), [0xED, 0xA0, 0x80], b(#""}"#)),
+        .invalidUTF8,
+        "at byte 29"
+    ),
     .init(bytes: utf8(b(#"{"sender":"\x","text":"#), [0xC0, 0x80]), .invalidUTF8, "at byte 22"),
     .init(bytes: utf8(b(#"{"sender":"\"#), [0xC3, 0x28]), .invalidUTF8, "at byte 12"),
     .init(bytes: utf8(b(#"{"sender":"\u12"#), [0xFF, 0xFF]), .invalidUTF8, "at byte 15"),
@@ -416,7 +527,11 @@ struct RejectedChatMessageTests {
         for maskKey in maskKeys {
             let result = try rejection(validate(chatCase.input, maskKey: maskKey), sourceLocation: sourceLocation)
             #expect(result.reason == chatCase.reason, "\(result.message)", sourceLocation: sourceLocation)
-            #expect(result.message.contains(chatCase.messageContains), "message was: \(result.message)", sourceLocation: sourceLocation)
+            #expect(
+                result.message.contains(chatCase.messageContains),
+                "message was: \(result.message)",
+                sourceLocation: sourceLocation
+            )
             if let first { #expect(result == first, sourceLocation: sourceLocation) }
             first = result
         }
@@ -520,7 +635,6 @@ struct JSONStringDecodingTests {
 
 // MARK: - Properties
 
-
 /// Builds random valid messages, returning the bytes and the decoded field values.
 private struct MessageGenerator {
     var random: SeededGenerator
@@ -538,13 +652,17 @@ private struct MessageGenerator {
         for _ in 0..<length {
             switch Int.random(in: 0..<12, using: &random) {
             case 0:
-                let (escape, character) = [("\\\"", "\""), ("\\\\", "\\"), ("\\/", "/"), ("\\n", "\n"), ("\\t", "\t"), ("\\b", "\u{8}"),
-                                           ("\\f", "\u{C}"), ("\\r", "\r")].randomElement(using: &random)!
+                let (escape, character) = [
+                    ("\\\"", "\""), ("\\\\", "\\"), ("\\/", "/"), ("\\n", "\n"), ("\\t", "\t"), ("\\b", "\u{8}"),
+                    ("\\f", "\u{C}"), ("\\r", "\r"),
+                ].randomElement(using: &random)!
                 token += escape
                 value += character
             case 1:
                 let scalar = Unicode.Scalar(UInt32.random(in: 0...0xD7FF, using: &random))!
-                token += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+                token +=
+                    "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                    + String(scalar.value, radix: 16)
                 value.unicodeScalars.append(scalar)
             case 2:
                 let scalar = Unicode.Scalar(UInt32.random(in: 0x10000...0x10FFFF, using: &random))!
@@ -572,7 +690,8 @@ private struct MessageGenerator {
         number += Bool.random(using: &random) ? "0" : String(Int.random(in: 1...999_999, using: &random))
         if Bool.random(using: &random) { number += "." + String(Int.random(in: 0...9999, using: &random)) }
         if Bool.random(using: &random) {
-            number += ["e", "E"].randomElement(using: &random)! + ["", "+", "-"].randomElement(using: &random)!
+            number +=
+                ["e", "E"].randomElement(using: &random)! + ["", "+", "-"].randomElement(using: &random)!
                 + String(Int.random(in: 0...300, using: &random))
         }
         return number
@@ -587,11 +706,15 @@ private struct MessageGenerator {
         case 5: return "null"
         case 6:
             let count = Int.random(in: 0...3, using: &random)
-            return "[" + (0..<count).map { _ in whitespace() + anyValue(depth: depth + 1) + whitespace() }.joined(separator: ",") + "]"
+            return "["
+                + (0..<count).map { _ in whitespace() + anyValue(depth: depth + 1) + whitespace() }.joined(
+                    separator: ","
+                ) + "]"
         default:
             let count = Int.random(in: 0...3, using: &random)
             let members = (0..<count).map { _ in
-                whitespace() + string(maxLength: 6).token + whitespace() + ":" + whitespace() + anyValue(depth: depth + 1) + whitespace()
+                whitespace() + string(maxLength: 6).token + whitespace() + ":" + whitespace()
+                    + anyValue(depth: depth + 1) + whitespace()
             }
             return "{" + members.joined(separator: ",") + "}"
         }
@@ -600,9 +723,10 @@ private struct MessageGenerator {
     /// Escapes every byte of an ASCII key as `\uXXXX` or leaves it, at random.
     mutating func key(_ name: String) -> String {
         guard Int.random(in: 0..<4, using: &random) == 0 else { return "\"" + name + "\"" }
-        return "\"" + name.unicodeScalars.map { scalar in
-            Bool.random(using: &random) ? "\\u00" + String(scalar.value, radix: 16) : String(scalar)
-        }.joined() + "\""
+        return "\""
+            + name.unicodeScalars.map { scalar in
+                Bool.random(using: &random) ? "\\u00" + String(scalar.value, radix: 16) : String(scalar)
+            }.joined() + "\""
     }
 
     struct Generated {
@@ -614,7 +738,9 @@ private struct MessageGenerator {
     }
 
     mutating func message() -> Generated {
-        let sender = string(), text = string(maxLength: 80), tag = string(maxLength: 10)
+        let sender = string()
+        let text = string(maxLength: 80)
+        let tag = string(maxLength: 10)
         var members = [
             key("sender") + whitespace() + ":" + whitespace() + sender.token,
             key("text") + ":" + whitespace() + text.token,
@@ -630,7 +756,9 @@ private struct MessageGenerator {
             members.append("\"" + unknownKeys.randomElement(using: &random)! + "\":" + whitespace() + anyValue())
         }
         members.shuffle(using: &random)
-        let json = whitespace() + "{" + members.map { whitespace() + $0 + whitespace() }.joined(separator: ",") + "}" + whitespace()
+        let json =
+            whitespace() + "{" + members.map { whitespace() + $0 + whitespace() }.joined(separator: ",") + "}"
+            + whitespace()
         return Generated(bytes: Array(json.utf8), sender: sender.value, text: text.value, tag: tag.value, id: id)
     }
 }
@@ -691,7 +819,8 @@ private struct ReferenceJSON {
         case UInt8(ascii: "t"): return literal("true")
         case UInt8(ascii: "f"): return literal("false")
         case UInt8(ascii: "n"): return literal("null")
-        case .some(let c) where c == UInt8(ascii: "-") || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")): return number()
+        case .some(let c) where c == UInt8(ascii: "-") || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")):
+            return number()
         default: return false
         }
     }
@@ -729,7 +858,8 @@ private struct ReferenceJSON {
     private mutating func hex4() -> UInt32? {
         guard bytes.count - i >= 4 else { return nil }
         let text = String(decoding: bytes[i..<i + 4], as: UTF8.self)
-        guard text.utf8.allSatisfy({ $0 < 0x80 }), let value = UInt32(text, radix: 16), !text.hasPrefix("+"), !text.hasPrefix("-")
+        guard text.utf8.allSatisfy({ $0 < 0x80 }), let value = UInt32(text, radix: 16), !text.hasPrefix("+"),
+            !text.hasPrefix("-")
         else { return nil }
         i += 4
         return value
@@ -750,7 +880,9 @@ private struct ReferenceJSON {
                     guard let unit = hex4() else { return false }
                     if (0xDC00...0xDFFF).contains(unit) { return false }
                     if (0xD800...0xDBFF).contains(unit) {
-                        guard eat("\\"), eat("u"), let low = hex4(), (0xDC00...0xDFFF).contains(low) else { return false }
+                        guard eat("\\"), eat("u"), let low = hex4(), (0xDC00...0xDFFF).contains(low) else {
+                            return false
+                        }
                     }
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
@@ -799,16 +931,22 @@ struct ChatMessagePropertyTests {
     @Test("random bytes never crash, mask keys never change the outcome, and invalid UTF-8 is always named")
     func randomBytes() throws {
         var random = SeededGenerator(seed: 42)
-        let alphabet = Array(#"{}[]":,\ -+.0123456789eEtruefalsnu"#.utf8) + [0x0A, 0x09, 0x01, 0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80, 0xED, 0xA0, 0xFF, 0xC0]
+        let alphabet =
+            Array(#"{}[]":,\ -+.0123456789eEtruefalsnu"#.utf8) + [
+                0x0A, 0x09, 0x01, 0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80, 0xED, 0xA0, 0xFF, 0xC0,
+            ]
         var generator = MessageGenerator(random: SeededGenerator(seed: 7))
         var validJSONSeen = 0
         for round in 0..<20_000 {
             var bytes: [UInt8]
             switch round % 3 {
             case 0:
-                bytes = (0..<Int.random(in: 0...64, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                bytes = (0..<Int.random(in: 0...64, using: &random)).map { _ in
+                    UInt8.random(in: 0...255, using: &random)
+                }
             case 1:
-                bytes = (0..<Int.random(in: 0...64, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
+                bytes = (0..<Int.random(in: 0...64, using: &random)).map { _ in alphabet.randomElement(using: &random)!
+                }
             default:
                 // A valid message with a few random byte flips.
                 bytes = generator.message().bytes

@@ -25,10 +25,13 @@ struct TopicNameTests {
         #expect(try topic("global") == TopicName.global)
     }
 
-    @Test("valid chat names build kafka.chat.<chat>", arguments: [
-        "a", "Z", "0", "_", "-", "lobby", "Room-42", "a.b_c-d", "...", ".a", "a..", ".-",
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-",
-    ])
+    @Test(
+        "valid chat names build kafka.chat.<chat>",
+        arguments: [
+            "a", "Z", "0", "_", "-", "lobby", "Room-42", "a.b_c-d", "...", ".a", "a..", ".-",
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-",
+        ]
+    )
     func valid(chat: String) throws {
         let name = try topic(chat)
         #expect(name.value == "kafka.chat." + chat)
@@ -43,7 +46,9 @@ struct TopicNameTests {
         #expect(TopicName.maxChatNameLength == 238)
 
         let tooLong = error(longest + "y")
-        #expect(tooLong?.message == "chat name is 239 bytes long, at most 238 are allowed (topic names are limited to 249)")
+        #expect(
+            tooLong?.message == "chat name is 239 bytes long, at most 238 are allowed (topic names are limited to 249)"
+        )
         #expect(error(String(repeating: "x", count: 10_000))?.message.contains("10000 bytes long") == true)
     }
 
@@ -54,27 +59,34 @@ struct TopicNameTests {
 
     @Test("the dot-segments . and .. are refused (RFC 3986 §5.2.4 removes them from paths)")
     func dotSegments() {
-        #expect(error(".")?.message == #"chat name "." is a URL dot-segment, which clients and proxies remove from paths"#)
-        #expect(error("..")?.message == #"chat name ".." is a URL dot-segment, which clients and proxies remove from paths"#)
+        #expect(
+            error(".")?.message == #"chat name "." is a URL dot-segment, which clients and proxies remove from paths"#
+        )
+        #expect(
+            error("..")?.message == #"chat name ".." is a URL dot-segment, which clients and proxies remove from paths"#
+        )
     }
 
-    @Test("each character outside A-Z a-z 0-9 . _ - is named", arguments: [
-        ("a b", #"chat name "a b" contains ' ', only A-Z a-z 0-9 . _ - are allowed"#),
-        ("a/b", "contains '/'"),
-        ("a#b", "contains '#'"),
-        ("a+b", "contains '+'"),
-        ("a:b", "contains ':'"),
-        ("a%20b", "contains '%'"),
-        ("a\"b", "contains '\"'"),
-        ("über", "contains 'ü' (U+00FC)"),
-        ("chat😀", "contains '😀' (U+1F600)"),
-        ("a\u{7}b", "contains U+0007"),
-        ("a\tb", "contains U+0009"),
-        ("a\u{0}", "contains U+0000"),
-        ("a\u{7F}", "contains U+007F"),
-        ("a\u{A0}b", "contains U+00A0"),
-        ("a\u{200B}b", "contains U+200B"),
-    ])
+    @Test(
+        "each character outside A-Z a-z 0-9 . _ - is named",
+        arguments: [
+            ("a b", #"chat name "a b" contains ' ', only A-Z a-z 0-9 . _ - are allowed"#),
+            ("a/b", "contains '/'"),
+            ("a#b", "contains '#'"),
+            ("a+b", "contains '+'"),
+            ("a:b", "contains ':'"),
+            ("a%20b", "contains '%'"),
+            ("a\"b", "contains '\"'"),
+            ("über", "contains 'ü' (U+00FC)"),
+            ("chat😀", "contains '😀' (U+1F600)"),
+            ("a\u{7}b", "contains U+0007"),
+            ("a\tb", "contains U+0009"),
+            ("a\u{0}", "contains U+0000"),
+            ("a\u{7F}", "contains U+007F"),
+            ("a\u{A0}b", "contains U+00A0"),
+            ("a\u{200B}b", "contains U+200B"),
+        ]
+    )
     func invalidCharacter(chat: String, expected: String) {
         let message = error(chat)?.message ?? ""
         #expect(message.contains(expected), "message was: \(message)")

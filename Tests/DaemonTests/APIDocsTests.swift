@@ -9,16 +9,28 @@ extension IntegrationTests {
     /// documentation paths.
     @Suite("API docs: AsyncAPI document, /docs page, browser console")
     struct APIDocs {
-        static let documentFile = NginxProxy.repositoryRoot.appendingPathComponent("Sources/APIDocs/Resources/asyncapi.json")
+        static let documentFile = NginxProxy.repositoryRoot.appendingPathComponent(
+            "Sources/APIDocs/Resources/asyncapi.json"
+        )
         static let pageFile = NginxProxy.repositoryRoot.appendingPathComponent("Sources/APIDocs/Resources/docs.html")
 
-        static func get(_ port: Int, _ path: String, headers: [(String, String)] = [], method: String = "GET") async throws -> TestWebSocketClient.HTTPResponse {
-            try await onThread { try TestWebSocketClient(port: port).handshake(path: path, headers: headers, method: method) }
+        static func get(
+            _ port: Int,
+            _ path: String,
+            headers: [(String, String)] = [],
+            method: String = "GET"
+        ) async throws -> TestWebSocketClient.HTTPResponse {
+            try await onThread {
+                try TestWebSocketClient(port: port).handshake(path: path, headers: headers, method: method)
+            }
         }
 
         /// The test tooling's Python (a venv with the pinned Tests/Scripts/requirements.txt).
         static func python() async throws -> String {
-            let run = try await ToolRun.run(NginxProxy.repositoryRoot.appendingPathComponent("scripts/python-tools").path, [])
+            let run = try await ToolRun.run(
+                NginxProxy.repositoryRoot.appendingPathComponent("scripts/python-tools").path,
+                []
+            )
             guard run.status == 0, let python = run.lines.last, python.hasSuffix("/python") else {
                 throw ToolFailure(tool: "scripts/python-tools", output: run.output)
             }
@@ -33,7 +45,9 @@ extension IntegrationTests {
 
         /// The last line of a tool that ends with one JSON object.
         static func finalJSON(_ run: ToolRun) throws -> [String: Any] {
-            guard let line = run.lines.last, let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            guard let line = run.lines.last,
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            else {
                 throw ToolFailure(tool: "JSON result", output: run.output)
             }
             return object
@@ -44,7 +58,9 @@ extension IntegrationTests {
             return try await ToolRun.run(python, [script, document.path] + extra)
         }
 
-        @Test("the daemon serves the repository's files: ETag and 304, a CSP that admits only the page's own script and style, 301 from the old paths")
+        @Test(
+            "the daemon serves the repository's files: ETag and 304, a CSP that admits only the page's own script and style, 301 from the old paths"
+        )
         func serving() async throws {
             let daemon = try await RunningDaemon.start()
             let port = daemon.port
@@ -53,15 +69,24 @@ extension IntegrationTests {
             #expect(document.status == 200)
             #expect(document.header("Content-Type") == "application/json")
             #expect(document.body == (try String(contentsOf: Self.documentFile, encoding: .utf8)))
-            let info = try #require((try JSONSerialization.jsonObject(with: Data(document.body.utf8)) as? [String: Any])?["info"] as? [String: Any])
-            #expect(info["version"] as? String == BuildInfo.version, "asyncapi.json info.version must follow BuildInfo.version")
+            let info = try #require(
+                (try JSONSerialization.jsonObject(with: Data(document.body.utf8)) as? [String: Any])?["info"]
+                    as? [String: Any]
+            )
+            #expect(
+                info["version"] as? String == BuildInfo.version,
+                "asyncapi.json info.version must follow BuildInfo.version"
+            )
 
             let page = try await Self.get(port, "/docs")
             let pageSource = try String(contentsOf: Self.pageFile, encoding: .utf8)
             #expect(page.status == 200)
             #expect(page.header("Content-Type") == "text/html; charset=utf-8")
             #expect(page.body == pageSource)
-            #expect(!pageSource.contains("http://") && !pageSource.contains("https://"), "the page must not load anything from elsewhere")
+            #expect(
+                !pageSource.contains("http://") && !pageSource.contains("https://"),
+                "the page must not load anything from elsewhere"
+            )
 
             // The policy names exactly the hashes of the page's inline blocks, computed here independently.
             func hash(of tag: String) throws -> String {
@@ -86,7 +111,10 @@ extension IntegrationTests {
             #expect(head.status == 200 && head.body.isEmpty)
             #expect(try await Self.get(port, "/docs", method: "POST").status == 405)
 
-            for (old, new) in [("/redoc", "/docs"), ("/docs/oauth2-redirect", "/docs"), ("/docs/", "/docs"), ("/openapi.json", "/asyncapi.json")] {
+            for (old, new) in [
+                ("/redoc", "/docs"), ("/docs/oauth2-redirect", "/docs"), ("/docs/", "/docs"),
+                ("/openapi.json", "/asyncapi.json"),
+            ] {
                 let moved = try await Self.get(port, old)
                 #expect(moved.status == 301, "\(old)")
                 #expect(moved.header("Location") == new, "\(old)")
@@ -94,7 +122,9 @@ extension IntegrationTests {
             try await daemon.stop()
         }
 
-        @Test("http.docs = false: /docs, /asyncapi.json and the old paths answer 404; the chat endpoints are unaffected")
+        @Test(
+            "http.docs = false: /docs, /asyncapi.json and the old paths answer 404; the chat endpoints are unaffected"
+        )
         func docsOff() async throws {
             let daemon = try await RunningDaemon.start { $0.serveDocs = false }
             let port = daemon.port
@@ -123,18 +153,31 @@ extension IntegrationTests {
             let original = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.documentFile)) as! [String: Any]
             let breaks: [(name: String, path: [String], value: Any, expected: String)] = [
                 ("unknown root field", ["bogus"], 1, "bogus"),
-                ("dangling $ref", ["channels", "global", "messages"], ["chatMessage": ["$ref": "#/components/messages/nope"]], "does not resolve"),
-                ("example without tag", ["components", "messages", "chatMessage", "examples"], [["name": "broken", "payload": ["sender": "a", "text": "b"]]], "'tag' is a required property"),
-                ("undeclared channel parameter", ["channels", "chat", "address"], "/send-message/chat/{chat}/{room}", "address parameters"),
+                (
+                    "dangling $ref", ["channels", "global", "messages"],
+                    ["chatMessage": ["$ref": "#/components/messages/nope"]], "does not resolve"
+                ),
+                (
+                    "example without tag", ["components", "messages", "chatMessage", "examples"],
+                    [["name": "broken", "payload": ["sender": "a", "text": "b"]]], "'tag' is a required property"
+                ),
+                (
+                    "undeclared channel parameter", ["channels", "chat", "address"], "/send-message/chat/{chat}/{room}",
+                    "address parameters"
+                ),
             ]
             /// The document with the value at `path` (object keys from the root) replaced.
             func replacing(_ path: ArraySlice<String>, with value: Any, in object: [String: Any]) -> [String: Any] {
                 var object = object
                 guard let key = path.first else { return object }
-                object[key] = path.count == 1 ? value : replacing(path.dropFirst(), with: value, in: object[key] as? [String: Any] ?? [:])
+                object[key] =
+                    path.count == 1
+                    ? value : replacing(path.dropFirst(), with: value, in: object[key] as? [String: Any] ?? [:])
                 return object
             }
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("asyncapi-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "asyncapi-\(UUID().uuidString)"
+            )
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             for (name, path, value, expected) in breaks {
@@ -152,7 +195,11 @@ extension IntegrationTests {
             let python = try await Self.python()
             let daemon = try await RunningDaemon.start()
             let chat = uniqueChat("examples")
-            let run = try await Self.checker(python, Self.documentFile, ["--live", "ws://127.0.0.1:\(daemon.port)", "--chat", chat])
+            let run = try await Self.checker(
+                python,
+                Self.documentFile,
+                ["--live", "ws://127.0.0.1:\(daemon.port)", "--chat", chat]
+            )
             print("ASYNCAPI live: \(run.lines.joined(separator: " | "))")
             #expect(run.status == 0, "\(run.output)")
             let records = try #require(try Self.finalJSON(run)["records"] as? [String: [String]])
@@ -167,7 +214,9 @@ extension IntegrationTests {
             try await daemon.stop()
         }
 
-        @Test("headless chromium opens /docs, sends a message from the console, sees its ack, and the message is in Kafka")
+        @Test(
+            "headless chromium opens /docs, sends a message from the console, sees its ack, and the message is in Kafka"
+        )
         func browserConsole() async throws {
             let python = try await Self.python()
             let daemon = try await RunningDaemon.start()
@@ -175,10 +224,13 @@ extension IntegrationTests {
             let text = "hello from the browser \(UUID().uuidString.prefix(8))"
             let screenshot = NginxProxy.repositoryRoot.appendingPathComponent("artifacts/docs/docs-console.png")
             let script = NginxProxy.repositoryRoot.appendingPathComponent("Tests/Scripts/docs_console_browser.py").path
-            let run = try await ToolRun.run(python, [
-                script, "--base-url", "http://127.0.0.1:\(daemon.port)", "--chat", chat, "--sender", "browser-test",
-                "--text", text, "--tag", "docs", "--screenshot", screenshot.path,
-            ])
+            let run = try await ToolRun.run(
+                python,
+                [
+                    script, "--base-url", "http://127.0.0.1:\(daemon.port)", "--chat", chat, "--sender", "browser-test",
+                    "--text", text, "--tag", "docs", "--screenshot", screenshot.path,
+                ]
+            )
             print("BROWSER: \(run.lines.suffix(3).joined(separator: " | "))")
             #expect(run.status == 0, "\(run.output)")
             let result = try Self.finalJSON(run)

@@ -26,7 +26,9 @@ extension IntegrationTests {
             #"{"sender":"s","text":"\#(text)","tag":"auth"}"#
         }
 
-        @Test("401 without or with a bad token, 403 for another chat or origin, 101 and delivery with a valid one; no token in the log")
+        @Test(
+            "401 without or with a bad token, 403 for another chat or origin, 101 and delivery with a valid one; no token in the log"
+        )
         func tokens() async throws {
             let credentials = try TestCredentials()
             defer { credentials.remove() }
@@ -37,7 +39,10 @@ extension IntegrationTests {
             let expired = try await TestCredentials.jwt(chats: [chat], lifetime: -3600)
             let elsewhere = try await TestCredentials.jwt(chats: [other])
             let log = LogCapture()
-            let daemon = try await RunningDaemon.start(topics: ["kafka.chat.\(chat)"], logger: log.logger(level: .debug)) {
+            let daemon = try await RunningDaemon.start(
+                topics: ["kafka.chat.\(chat)"],
+                logger: log.logger(level: .debug)
+            ) {
                 $0.authTokensFile = credentials.tokensFile.path
                 $0.jwtHS256SecretFile = credentials.secretFile.path
                 $0.jwtAudience = TestCredentials.audience
@@ -68,12 +73,20 @@ extension IntegrationTests {
                 let wrongJWTChat = try Self.request(port, path, [("Authorization", "Bearer \(elsewhere)")])
                 #expect(wrongJWTChat.status == 403)
 
-                let badOrigin = try Self.request(port, path, [("Origin", "https://evil.example"), ("Authorization", "Bearer \(Self.staticToken)")])
+                let badOrigin = try Self.request(
+                    port,
+                    path,
+                    [("Origin", "https://evil.example"), ("Authorization", "Bearer \(Self.staticToken)")]
+                )
                 #expect(badOrigin.status == 403)
                 #expect(Self.error(badOrigin.body).code == "origin_not_allowed")
 
                 // A non-browser client (no Origin) with the static token in the header.
-                let header = try Client.connect(port: port, path: "\(path)?ack=1", headers: Client.defaultHandshakeHeaders + [("Authorization", "Bearer \(Self.staticToken)")])
+                let header = try Client.connect(
+                    port: port,
+                    path: "\(path)?ack=1",
+                    headers: Client.defaultHandshakeHeaders + [("Authorization", "Bearer \(Self.staticToken)")]
+                )
                 try header.sendText(Self.message("static"))
                 #expect(try header.receiveText().hasPrefix(#"{"ack":1,"#))
 
@@ -89,7 +102,9 @@ extension IntegrationTests {
 
             let values = try daemon.values(in: "kafka.chat.\(chat)", expecting: 2)
             #expect(Set(values) == [Self.message("static"), Self.message("jwt")])
-            let rejections = Dictionary(uniqueKeysWithValues: daemon.daemon.metrics.connections.rejections().map { ($0.reason.label, $0.count) })
+            let rejections = Dictionary(
+                uniqueKeysWithValues: daemon.daemon.metrics.connections.rejections().map { ($0.reason.label, $0.count) }
+            )
             #expect(rejections["unauthorized"] == 3)
             #expect(rejections["forbidden"] == 2)
             #expect(rejections["origin_not_allowed"] == 1)
@@ -98,11 +113,22 @@ extension IntegrationTests {
             let lines = log.lines
             let refused = lines.filter { $0.contains("websocket handshake refused") }
             #expect(refused.count == 6, "\(refused)")
-            #expect(refused.contains { $0.contains("detail=expired") && $0.contains("chat=\(chat)") && $0.contains("client=127.0.0.1") && $0.contains("credential=sha256:") })
-            #expect(refused.contains { $0.contains("reason=origin_not_allowed") && $0.contains("origin=https://evil.example") })
+            #expect(
+                refused.contains {
+                    $0.contains("detail=expired") && $0.contains("chat=\(chat)") && $0.contains("client=127.0.0.1")
+                        && $0.contains("credential=sha256:")
+                }
+            )
+            #expect(
+                refused.contains {
+                    $0.contains("reason=origin_not_allowed") && $0.contains("origin=https://evil.example")
+                }
+            )
             #expect(lines.contains { $0.contains("websocket handshake authorized") && $0.contains("subject=tester") })
             // The log never holds a token, nor a JWT's signature on its own.
-            for secret in [Self.staticToken, Self.otherToken, "not-a-known-token-123456", TestCredentials.secret] + [valid, expired, elsewhere].flatMap({ [$0, String($0.split(separator: ".")[2])] }) {
+            for secret in [Self.staticToken, Self.otherToken, "not-a-known-token-123456", TestCredentials.secret]
+                + [valid, expired, elsewhere].flatMap({ [$0, String($0.split(separator: ".")[2])] })
+            {
                 #expect(!lines.contains { $0.contains(secret) }, "a log line holds \(secret.prefix(12))…")
             }
         }
@@ -117,7 +143,11 @@ extension IntegrationTests {
                 let none = try Self.request(port, "/send-message/global", [])
                 #expect(none.status == 403)
                 #expect(Self.error(none.body).code == "origin_not_allowed")
-                _ = try Client.connect(port: port, path: "/send-message/global", headers: Client.defaultHandshakeHeaders + [("Origin", "https://any.example")])
+                _ = try Client.connect(
+                    port: port,
+                    path: "/send-message/global",
+                    headers: Client.defaultHandshakeHeaders + [("Origin", "https://any.example")]
+                )
             }
             try await daemon.stop()
         }

@@ -27,22 +27,30 @@ extension IntegrationTests {
             for reply in replies {
                 let id = reply["ack"].map { "\($0)" }
                 #expect(id != nil, "\(reply)")
-                guard let id, let partition = reply["partition"] as? Int, let offset = reply["offset"] as? Int else { continue }
+                guard let id, let partition = reply["partition"] as? Int, let offset = reply["offset"] as? Int else {
+                    continue
+                }
                 seen.insert(id)
                 positions[id] = (partition, offset)
             }
-            let expected = Set((1...count).map { index -> String in
-                switch index % 3 {
-                case 0: return "s-\(index)"
-                case 1: return "\(index * 10)"
-                default: return "\(index)"  // no id: the message's position on the connection
+            let expected = Set(
+                (1...count).map { index -> String in
+                    switch index % 3 {
+                    case 0: return "s-\(index)"
+                    case 1: return "\(index * 10)"
+                    default: return "\(index)"  // no id: the message's position on the connection
+                    }
                 }
-            })
+            )
             #expect(seen == expected)
             // The acked partition/offset holds exactly that message.
             let records = try daemon.reader().readRecords(of: "kafka.chat.\(chat)", count: count, timeoutSeconds: 20)
             #expect(records.count == count)
-            let byPosition = Dictionary(uniqueKeysWithValues: records.map { ("\($0.partition)/\($0.offset)", String(decoding: $0.value, as: UTF8.self)) })
+            let byPosition = Dictionary(
+                uniqueKeysWithValues: records.map {
+                    ("\($0.partition)/\($0.offset)", String(decoding: $0.value, as: UTF8.self))
+                }
+            )
             for (id, position) in positions where id.hasPrefix("s-") {
                 let index = id.dropFirst(2)
                 #expect(byPosition["\(position.0)/\(position.1)"] == #"{"sender":"a","text":"m\#(index)","tag":"t"}"#)
@@ -73,7 +81,9 @@ extension IntegrationTests {
             let samples = try await IntegrationTests.Metrics.scrape(port).samples
             #expect(samples["kcp_messages_failed_total{error=\"timed_out\"}"] == 5)
             let counters = daemon.counters
-            print("FAULT message-timeout: accepted=\(counters.accepted) delivered=\(counters.delivered) failed=\(counters.failed) nacked=\(replies.count) metric timed_out=\(Int(samples["kcp_messages_failed_total{error=\"timed_out\"}"] ?? -1))")
+            print(
+                "FAULT message-timeout: accepted=\(counters.accepted) delivered=\(counters.delivered) failed=\(counters.failed) nacked=\(replies.count) metric timed_out=\(Int(samples["kcp_messages_failed_total{error=\"timed_out\"}"] ?? -1))"
+            )
             daemon.broker.setAllBrokers(up: true)
             try await daemon.stop()
         }

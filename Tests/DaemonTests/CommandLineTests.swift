@@ -12,13 +12,16 @@ extension IntegrationTests {
             #expect(output.contains("--embedded-broker"))
         }
 
-        @Test("a bad value names its key and exits non-zero", arguments: [
-            (["--set", "listen.port=99999"], "listen.port"),
-            (["--set", "kafka.linger_ms=soon"], "kafka.linger_ms"),
-            (["--set", "no.such.key=1"], "no.such.key"),
-            (["--set", "librdkafka.not.a.property=1"], "librdkafka.not.a.property"),
-            (["--set", "buffer.ring_bytes=5000"], "buffer.ring_bytes"),
-        ])
+        @Test(
+            "a bad value names its key and exits non-zero",
+            arguments: [
+                (["--set", "listen.port=99999"], "listen.port"),
+                (["--set", "kafka.linger_ms=soon"], "kafka.linger_ms"),
+                (["--set", "no.such.key=1"], "no.such.key"),
+                (["--set", "librdkafka.not.a.property=1"], "librdkafka.not.a.property"),
+                (["--set", "buffer.ring_bytes=5000"], "buffer.ring_bytes"),
+            ]
+        )
         func badValues(arguments: [String], key: String) async throws {
             let (status, output) = try await DaemonProcess.run(["--bootstrap-servers", "127.0.0.1:1"] + arguments)
             #expect(status != 0)
@@ -27,7 +30,10 @@ extension IntegrationTests {
 
         @Test("an environment variable with a bad value names its key")
         func badEnvironment() async throws {
-            let (status, output) = try await DaemonProcess.run(["--bootstrap-servers", "127.0.0.1:1"], environment: ["KCP_KAFKA_ACKS": "most"])
+            let (status, output) = try await DaemonProcess.run(
+                ["--bootstrap-servers", "127.0.0.1:1"],
+                environment: ["KCP_KAFKA_ACKS": "most"]
+            )
             #expect(status != 0)
             #expect(output.contains("kafka.acks"))
             #expect(output.contains("KCP_KAFKA_ACKS"))
@@ -50,12 +56,16 @@ extension IntegrationTests {
 
         @Test("an unreachable broker: each connection failure is logged once, as a warning with its error name")
         func brokerFailureLoggedOnce() async throws {
-            let process = try DaemonProcess(arguments: ["--bootstrap-servers", "127.0.0.1:1", "--host", "127.0.0.1", "--port", "0"])
+            let process = try DaemonProcess(arguments: [
+                "--bootstrap-servers", "127.0.0.1:1", "--host", "127.0.0.1", "--port", "0",
+            ])
             _ = try #require(await process.listeningPort())
             try await Task.sleep(for: .seconds(2))
             process.signal(SIGTERM)
             #expect(await process.waitForExit(seconds: 20) == 0)
-            let failures = process.log.split(separator: "\n").filter { $0.contains("Connect to ipv4#127.0.0.1:1 failed") }
+            let failures = process.log.split(separator: "\n").filter {
+                $0.contains("Connect to ipv4#127.0.0.1:1 failed")
+            }
             #expect(!failures.isEmpty, "\(process.log)")
             for line in failures {
                 #expect(line.contains(" warning ") && line.contains("error=TRANSPORT"), "\(line)")

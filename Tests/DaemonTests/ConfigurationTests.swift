@@ -25,7 +25,9 @@ struct ConfigurationTests {
         let configuration = try ConfigurationLoader.load(
             file: nil,
             environment: ["KCP_LIBRDKAFKA_SASL_PASSWORD": "hunter2-secret"],
-            overrides: Self.bootstrap + [("librdkafka.sasl.username", "svc-chat"), ("librdkafka.ssl.key.password", "k3y")]
+            overrides: Self.bootstrap + [
+                ("librdkafka.sasl.username", "svc-chat"), ("librdkafka.ssl.key.password", "k3y"),
+            ]
         )
         let text = ConfigurationLoader.render(configuration)
         #expect(text.contains("librdkafka.sasl.username = svc-chat"))
@@ -49,7 +51,10 @@ struct ConfigurationTests {
         defer { try? FileManager.default.removeItem(at: file) }
         let configuration = try ConfigurationLoader.load(
             file: file.path,
-            environment: ["KCP_LISTEN_PORT": "9002", "KCP_KAFKA_RECORD_KEY": "chat", "KCP_LIBRDKAFKA_STATISTICS_INTERVAL_MS": "1000", "KCP_LIBRDKAFKA_LOG__LEVEL": "4"],
+            environment: [
+                "KCP_LISTEN_PORT": "9002", "KCP_KAFKA_RECORD_KEY": "chat",
+                "KCP_LIBRDKAFKA_STATISTICS_INTERVAL_MS": "1000", "KCP_LIBRDKAFKA_LOG__LEVEL": "4",
+            ],
             overrides: [("listen.port", "9003")]
         )
         #expect(configuration.listenPort == 9003)
@@ -65,28 +70,46 @@ struct ConfigurationTests {
 
     @Test("bad values name the key and where they came from")
     func errors() throws {
-        #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(file: nil, environment: [:], overrides: []) }
+        #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(file: nil, environment: [:], overrides: [])
+        }
         do {
-            _ = try ConfigurationLoader.load(file: nil, environment: ["KCP_WEBSOCKET_MAX_FRAGMENTS": "many"], overrides: Self.bootstrap)
+            _ = try ConfigurationLoader.load(
+                file: nil,
+                environment: ["KCP_WEBSOCKET_MAX_FRAGMENTS": "many"],
+                overrides: Self.bootstrap
+            )
             Issue.record("expected an error")
         } catch {
             #expect(error.key == "websocket.max_fragments")
             #expect(error.source == "environment KCP_WEBSOCKET_MAX_FRAGMENTS")
         }
         do {
-            _ = try ConfigurationLoader.load(file: nil, environment: [:], overrides: Self.bootstrap + [("websocket.max_message_bytes", "4m"), ("buffer.ring_bytes", "1m")])
+            _ = try ConfigurationLoader.load(
+                file: nil,
+                environment: [:],
+                overrides: Self.bootstrap + [("websocket.max_message_bytes", "4m"), ("buffer.ring_bytes", "1m")]
+            )
             Issue.record("expected an error")
         } catch {
             #expect(error.key == "websocket.max_message_bytes")
         }
         do {
-            _ = try ConfigurationLoader.load(file: nil, environment: [:], overrides: Self.bootstrap + [("kafka.compression", "brotli")])
+            _ = try ConfigurationLoader.load(
+                file: nil,
+                environment: [:],
+                overrides: Self.bootstrap + [("kafka.compression", "brotli")]
+            )
             Issue.record("expected an error")
         } catch {
             #expect(error.key == "kafka.compression")
         }
         do {
-            _ = try ConfigurationLoader.load(file: nil, environment: [:], overrides: Self.bootstrap + [("embedded_broker", "true")])
+            _ = try ConfigurationLoader.load(
+                file: nil,
+                environment: [:],
+                overrides: Self.bootstrap + [("embedded_broker", "true")]
+            )
             Issue.record("expected an error")
         } catch {
             #expect(error.key == "embedded_broker")
@@ -95,8 +118,12 @@ struct ConfigurationTests {
 
     @Test("config/kafka-chat-producer.conf documents every key with its default")
     func documentedFile() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let text = try String(contentsOf: root.appendingPathComponent("config/kafka-chat-producer.conf"), encoding: .utf8)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let text = try String(
+            contentsOf: root.appendingPathComponent("config/kafka-chat-producer.conf"),
+            encoding: .utf8
+        )
         let defaults = DaemonConfiguration()
         for key in ConfigurationKeys.all {
             let line = "\(key.name) = \(key.value(in: defaults))"

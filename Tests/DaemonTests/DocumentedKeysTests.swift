@@ -18,7 +18,9 @@ struct DocumentedKeysTests {
     static let toolVariables: Set<String> = ["KCP_BINARY", "KCP_SANITIZER", "KCP_PYTHON_TOOLS"]
 
     /// `section.key` after which these follow is a file name, not a key (`testing.md`).
-    static let fileExtensions: Set<String> = ["md", "json", "conf", "html", "yml", "yaml", "swift", "py", "sh", "png", "txt"]
+    static let fileExtensions: Set<String> = [
+        "md", "json", "conf", "html", "yml", "yaml", "swift", "py", "sh", "png", "txt",
+    ]
 
     struct ListedKeys {
         var keys: Set<String> = []
@@ -35,7 +37,9 @@ struct DocumentedKeysTests {
         for line in output.split(separator: "\n") {
             if line.hasPrefix(" ") {
                 let text = line.trimmingCharacters(in: .whitespaces)
-                if text.hasPrefix("environment: KCP_"), let name = text.dropFirst("environment: ".count).split(separator: " ").first {
+                if text.hasPrefix("environment: KCP_"),
+                    let name = text.dropFirst("environment: ".count).split(separator: " ").first
+                {
                     listed.environment.insert(String(name))
                 }
             } else if let equals = line.range(of: " = ") {
@@ -50,7 +54,9 @@ struct DocumentedKeysTests {
     static func matches(of pattern: String, in text: String) -> [String] {
         let expression = try! NSRegularExpression(pattern: pattern)
         let range = NSRange(text.startIndex..<text.endIndex, in: text)
-        return expression.matches(in: text, range: range).compactMap { Range($0.range, in: text).map { String(text[$0]) } }
+        return expression.matches(in: text, range: range).compactMap {
+            Range($0.range, in: text).map { String(text[$0]) }
+        }
     }
 
     /// Every `section.key` in `text` for one of `sections`, in order of appearance.
@@ -79,7 +85,9 @@ struct DocumentedKeysTests {
             if let star = entry.range(of: "*") {
                 let directory = String(entry[..<star.lowerBound])
                 let suffix = String(entry[star.upperBound...])
-                let names = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(directory).path)
+                let names = try FileManager.default.contentsOfDirectory(
+                    atPath: root.appendingPathComponent(directory).path
+                )
                 paths += names.filter { $0.hasSuffix(suffix) }.sorted().map { directory + $0 }
             } else {
                 paths.append(entry)
@@ -96,7 +104,11 @@ struct DocumentedKeysTests {
             kafka.chat.{chat}, librdkafka.security.protocol, auth.jwt_*, buffer.*, [testing.md](testing.md), KCP_KAFKA_ACKS,
             KCP_LIBRDKAFKA_SSL_CA_LOCATION, KCP_*, KCP_BINARY.
             """
-        #expect(Self.mentionedKeys(in: text, sections: sections) == ["listen.port", "listen.hots", "kafka.linger_ms", "kafka.acks"])
+        #expect(
+            Self.mentionedKeys(in: text, sections: sections) == [
+                "listen.port", "listen.hots", "kafka.linger_ms", "kafka.acks",
+            ]
+        )
         #expect(Self.mentionedVariables(in: text) == ["KCP_KAFKA_ACKS"])
     }
 
@@ -124,8 +136,14 @@ struct DocumentedKeysTests {
     @Test("docs/configuration.md names every key")
     func everyKeyDocumented() async throws {
         let listed = try await Self.listedKeys()
-        let text = try String(contentsOf: NginxProxy.repositoryRoot.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+        let text = try String(
+            contentsOf: NginxProxy.repositoryRoot.appendingPathComponent("docs/configuration.md"),
+            encoding: .utf8
+        )
         let missing = listed.keys.sorted().filter { !text.contains("`\($0)`") }
-        #expect(missing.isEmpty, "docs/configuration.md does not name \(missing.map { "`\($0)`" }.joined(separator: ", "))")
+        #expect(
+            missing.isEmpty,
+            "docs/configuration.md does not name \(missing.map { "`\($0)`" }.joined(separator: ", "))"
+        )
     }
 }

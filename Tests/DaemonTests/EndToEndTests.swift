@@ -16,7 +16,9 @@ extension IntegrationTests {
                 for index in 0..<sent {
                     try global.sendText(#"{"sender":"alice","text":"hello \#(index)","tag":"g"}"#)
                     // Whitespace, an unknown field and an id are not published; field order becomes canonical.
-                    try room.sendText(#"{ "tag": "r", "id": \#(index), "extra": {"nested": [1, true, null]}, "text": "hi \#(index) \u00e9", "sender": "bob" }"#)
+                    try room.sendText(
+                        #"{ "tag": "r", "id": \#(index), "extra": {"nested": [1, true, null]}, "text": "hi \#(index) \u00e9", "sender": "bob" }"#
+                    )
                 }
             }
             let globalValues = try daemon.values(in: "kafka.chat.global", expecting: sent)

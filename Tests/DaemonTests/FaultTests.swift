@@ -12,7 +12,9 @@ import Glibc
 extension IntegrationTests {
     @Suite("faults survived")
     struct Faults {
-        @Test("broker down 30 s under load: /ready 503 and back, backpressure, bounded memory, every accepted message delivered")
+        @Test(
+            "broker down 30 s under load: /ready 503 and back, backpressure, bounded memory, every accepted message delivered"
+        )
         func brokerDownThirtySeconds() async throws {
             // Under a sanitizer the in-process clients and daemon run several times slower, and 256 KiB
             // rings would not fill within the 30 s outage; 32 KiB rings (with librdkafka's 2 000-message
@@ -47,7 +49,9 @@ extension IntegrationTests {
                             try await onThread {
                                 var index = 0
                                 while !stop.load(ordering: .relaxed) {
-                                    try socket.sendText(#"{"sender":"c\#(client)","text":"\#(index) outage load","tag":"t"}"#)
+                                    try socket.sendText(
+                                        #"{"sender":"c\#(client)","text":"\#(index) outage load","tag":"t"}"#
+                                    )
                                     sent.wrappingIncrement(ordering: .relaxed)
                                     index += 1
                                 }
@@ -71,7 +75,9 @@ extension IntegrationTests {
             while ContinuousClock.now - outageStart < .seconds(30) {
                 // A debug build's event loops can be slow to answer while eight flooders are being read;
                 // an unanswered probe is retried, not a failure.
-                if let ready = try? await Metrics.ready(port), ready.status == 503, ready.body.contains("broker_unreachable") {
+                if let ready = try? await Metrics.ready(port), ready.status == 503,
+                    ready.body.contains("broker_unreachable")
+                {
                     sawNotReady = true
                 }
                 if let samples = try? await Metrics.scrape(port).samples {
@@ -101,7 +107,12 @@ extension IntegrationTests {
             stop.store(true, ordering: .relaxed)
             try await senders.value
 
-            #expect(await eventually(seconds: 60) { let c = daemon.counters; return c.delivered + c.failed == c.accepted })
+            #expect(
+                await eventually(seconds: 60) {
+                    let c = daemon.counters
+                    return c.delivered + c.failed == c.accepted
+                }
+            )
             let final = daemon.counters
             let reader = try daemon.reader()
             let inKafka = try chats.reduce(Int64(0)) { $0 + (try reader.recordCount(of: "kafka.chat.\($1)")) }
@@ -136,7 +147,10 @@ extension IntegrationTests {
                     }
                     for client in clients {
                         // A masked text frame announcing 1000 bytes, of which only 100 arrive.
-                        let frame = TestWebSocketClient.frame(opcode: 1, payload: Array(repeating: UInt8(ascii: "x"), count: 1000))
+                        let frame = TestWebSocketClient.frame(
+                            opcode: 1,
+                            payload: Array(repeating: UInt8(ascii: "x"), count: 1000)
+                        )
                         try client.send(Array(frame.prefix(108)))
                     }
                     for client in clients { client.resetOnClose() }
@@ -154,12 +168,20 @@ extension IntegrationTests {
 
             // The first round warms NIO's and malloc's pools; its end state is the baseline.
             try await onThread { try resetRound(perRound) }
-            #expect(await eventually(seconds: 20) { (try? await Metrics.scrape(port).samples["kcp_connections_active"]) == 0 })
+            #expect(
+                await eventually(seconds: 20) {
+                    (try? await Metrics.scrape(port).samples["kcp_connections_active"]) == 0
+                }
+            )
             try await Task.sleep(for: .seconds(1))
             let baseline = await figures()
 
             try await onThread { try resetRound(perRound) }
-            #expect(await eventually(seconds: 20) { (try? await Metrics.scrape(port).samples["kcp_connections_active"]) == 0 })
+            #expect(
+                await eventually(seconds: 20) {
+                    (try? await Metrics.scrape(port).samples["kcp_connections_active"]) == 0
+                }
+            )
             try await Task.sleep(for: .seconds(1))
             let after = await figures()
             let samples = try await Metrics.scrape(port).samples
@@ -196,7 +218,9 @@ extension IntegrationTests {
                 "--bootstrap-servers", broker.bootstrapServers, "--host", "127.0.0.1", "--port", "0",
             ])
             let port = try #require(await process.listeningPort())
-            let healthy = try await onThread { try TestWebSocketClient.connect(port: port, path: "/send-message/global?ack=1") }
+            let healthy = try await onThread {
+                try TestWebSocketClient.connect(port: port, path: "/send-message/global?ack=1")
+            }
 
             /// Send → ack round trips of the healthy client, in milliseconds, sorted.
             @Sendable func roundTrips(_ count: Int, from start: Int) throws -> [Double] {
@@ -204,7 +228,9 @@ extension IntegrationTests {
                     let begin = ContinuousClock.now
                     try healthy.sendText(#"{"sender":"h","text":"\#(index)","tag":"t"}"#)
                     let reply = try healthy.receiveText()
-                    guard reply.contains("\"ack\":\(index + 1)") else { throw TestWebSocketClient.ClientError.malformed(reply) }
+                    guard reply.contains("\"ack\":\(index + 1)") else {
+                        throw TestWebSocketClient.ClientError.malformed(reply)
+                    }
                     let elapsed = ContinuousClock.now - begin
                     return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
                 }.sorted()
@@ -217,7 +243,9 @@ extension IntegrationTests {
             let trickled = ManagedAtomic<Int>(0)
             let trickler = Task {
                 try await onThread {
-                    let request = Array("GET /send-message/global HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n".utf8)
+                    let request = Array(
+                        "GET /send-message/global HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n".utf8
+                    )
                     var slow = try (0..<1000).map { _ in try TestWebSocketClient(port: port) }
                     var offset = 0
                     while !stop.load(ordering: .relaxed) {
@@ -236,7 +264,9 @@ extension IntegrationTests {
             stop.store(true, ordering: .relaxed)
             try await trickler.value
 
-            func percentile(_ sorted: [Double], _ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+            func percentile(_ sorted: [Double], _ p: Double) -> Double {
+                sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+            }
             print(
                 "FAULT slowloris: slowConnections=\(trickled.load(ordering: .relaxed)) healthy ack ms p50 \(percentile(baseline, 0.5)) → \(percentile(during, 0.5)), "
                     + "p99 \(percentile(baseline, 0.99)) → \(percentile(during, 0.99)), max \(baseline.last!) → \(during.last!)"

@@ -28,7 +28,9 @@ extension IntegrationTests {
 
         /// A 2-frame message of ~1 KiB (bigger than the filler's records, so it cannot fit the space left).
         private static func sendFragmented(_ client: TestWebSocketClient) throws {
-            let message = Array(#"{"sender":"frag","text":"\#(String(repeating: "y", count: 1000))","tag":"t","id":"f-1"}"#.utf8)
+            let message = Array(
+                #"{"sender":"frag","text":"\#(String(repeating: "y", count: 1000))","tag":"t","id":"f-1"}"#.utf8
+            )
             let middle = message.count / 2
             try client.sendFrame(opcode: 0x1, payload: Array(message[..<middle]), fin: false)
             try client.sendFrame(opcode: 0x0, payload: Array(message[middle...]), fin: true)
@@ -85,7 +87,10 @@ extension IntegrationTests {
             let closing = try await onThread { try client.receiveClose() }
             try await stopping.value
             #expect(closing.code == 1001)
-            #expect(closing.textsBefore.contains { $0.hasPrefix(#"{"nack":"f-1","error":{"code":"shutting_down""#) }, "\(closing.textsBefore)")
+            #expect(
+                closing.textsBefore.contains { $0.hasPrefix(#"{"nack":"f-1","error":{"code":"shutting_down""#) },
+                "\(closing.textsBefore)"
+            )
             // The filler's blocked message and this one.
             #expect(daemon.counters.refusedAtShutdown >= refusedBefore + 2)
         }

@@ -4,7 +4,12 @@ import Testing
 extension IntegrationTests {
     @Suite("HTTP routes and WebSocket handshakes")
     struct Handshake {
-        static func request(_ port: Int, _ path: String, headers: [(String, String)]? = nil, method: String = "GET") throws -> TestWebSocketClient.HTTPResponse {
+        static func request(
+            _ port: Int,
+            _ path: String,
+            headers: [(String, String)]? = nil,
+            method: String = "GET"
+        ) throws -> TestWebSocketClient.HTTPResponse {
             try TestWebSocketClient(port: port).handshake(path: path, headers: headers, method: method)
         }
 
@@ -36,7 +41,10 @@ extension IntegrationTests {
                 #expect(dotChat.status == 400)
 
                 // Dot-segments, literal or percent-encoded: never a topic kafka.chat.. / kafka.chat...
-                for path in ["/send-message/chat/.", "/send-message/chat/..", "/send-message/chat/%2E", "/send-message/chat/%2e%2E"] {
+                for path in [
+                    "/send-message/chat/.", "/send-message/chat/..", "/send-message/chat/%2E",
+                    "/send-message/chat/%2e%2E",
+                ] {
                     let dots = try Self.request(port, path)
                     #expect(dots.status == 400, "\(path)")
                     #expect(dots.body.contains("invalid_chat"), "\(path)")
@@ -53,17 +61,25 @@ extension IntegrationTests {
                 #expect(plainGet.status == 426)
                 #expect(plainGet.header("Sec-WebSocket-Version") == "13")
 
-                let oldVersion = try Self.request(port, "/send-message/global", headers: [
-                    ("Upgrade", "websocket"), ("Connection", "Upgrade"),
-                    ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "8"),
-                ])
+                let oldVersion = try Self.request(
+                    port,
+                    "/send-message/global",
+                    headers: [
+                        ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "8"),
+                    ]
+                )
                 #expect(oldVersion.status == 426)
                 #expect(oldVersion.header("Sec-WebSocket-Version") == "13")
 
-                let badKey = try Self.request(port, "/send-message/global", headers: [
-                    ("Upgrade", "websocket"), ("Connection", "Upgrade"),
-                    ("Sec-WebSocket-Key", "short"), ("Sec-WebSocket-Version", "13"),
-                ])
+                let badKey = try Self.request(
+                    port,
+                    "/send-message/global",
+                    headers: [
+                        ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                        ("Sec-WebSocket-Key", "short"), ("Sec-WebSocket-Version", "13"),
+                    ]
+                )
                 #expect(badKey.status == 400)
                 #expect(badKey.body.contains("Sec-WebSocket-Key"))
 
@@ -92,7 +108,10 @@ extension IntegrationTests {
             let port = daemon.port
             let first = try await onThread { () -> TestWebSocketClient in
                 let first = try TestWebSocketClient.connect(port: port, path: "/send-message/chat/budget-a")
-                var second: TestWebSocketClient? = try TestWebSocketClient.connect(port: port, path: "/send-message/chat/budget-b")
+                var second: TestWebSocketClient? = try TestWebSocketClient.connect(
+                    port: port,
+                    path: "/send-message/chat/budget-b"
+                )
                 let refused = try Self.request(port, "/send-message/chat/budget-c")
                 #expect(refused.status == 503)
                 #expect(refused.header("Retry-After") != nil)

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,9 +27,12 @@ struct JournaldLogHandlerTests {
         }
     }
 
-    @Test("each level carries its syslog priority", arguments: [
-        (Logger.Level.trace, 7), (.debug, 7), (.info, 6), (.notice, 5), (.warning, 4), (.error, 3), (.critical, 2),
-    ])
+    @Test(
+        "each level carries its syslog priority",
+        arguments: [
+            (Logger.Level.trace, 7), (.debug, 7), (.info, 6), (.notice, 5), (.warning, 4), (.error, 3), (.critical, 2),
+        ]
+    )
     func priority(level: Logger.Level, priority: Int) {
         let entries = NIOLockedValueBox<[String]>([])
         Self.logger(entries).log(level: level, "hello")
@@ -49,11 +53,17 @@ struct JournaldLogHandlerTests {
     func metadata() {
         let entries = NIOLockedValueBox<[String]>([])
         let provider = Logger.MetadataProvider { ["b": "provider", "c": "provider"] }
-        let logger = Self.logger(entries, metadata: ["a": "handler", "b": "handler", "z": "handler"], provider: provider)
+        let logger = Self.logger(
+            entries,
+            metadata: ["a": "handler", "b": "handler", "z": "handler"],
+            provider: provider
+        )
         logger.warning("slow", metadata: ["c": "call", "address": "127.0.0.1:8000"])
-        #expect(entries.withLockedValue { $0 } == [
-            "<4>warning kcp: a=handler address=127.0.0.1:8000 b=provider c=call z=handler [DaemonTests] slow\n"
-        ])
+        #expect(
+            entries.withLockedValue { $0 } == [
+                "<4>warning kcp: a=handler address=127.0.0.1:8000 b=provider c=call z=handler [DaemonTests] slow\n"
+            ]
+        )
     }
 
     @Test("every line of a multi-line message keeps the priority")
@@ -87,11 +97,18 @@ struct JournaldLogHandlerTests {
         let device = UInt64(status.st_dev)
         let inode = UInt64(status.st_ino)
         #expect(JournalStream.isConnected(fileDescriptor: fd, environment: ["JOURNAL_STREAM": "\(device):\(inode)"]))
-        #expect(!JournalStream.isConnected(fileDescriptor: fd, environment: ["JOURNAL_STREAM": "\(device):\(inode + 1)"]))
-        #expect(!JournalStream.isConnected(fileDescriptor: fd, environment: ["JOURNAL_STREAM": "\(device + 1):\(inode)"]))
+        #expect(
+            !JournalStream.isConnected(fileDescriptor: fd, environment: ["JOURNAL_STREAM": "\(device):\(inode + 1)"])
+        )
+        #expect(
+            !JournalStream.isConnected(fileDescriptor: fd, environment: ["JOURNAL_STREAM": "\(device + 1):\(inode)"])
+        )
         #expect(!JournalStream.isConnected(fileDescriptor: fd, environment: [:]))
         for garbage in ["", "\(device)", "\(device):", ":\(inode)", "x:y", "\(device):\(inode):0"] {
-            #expect(!JournalStream.isConnected(fileDescriptor: fd, environment: ["JOURNAL_STREAM": garbage]), "\(garbage)")
+            #expect(
+                !JournalStream.isConnected(fileDescriptor: fd, environment: ["JOURNAL_STREAM": garbage]),
+                "\(garbage)"
+            )
         }
         #expect(!JournalStream.isConnected(fileDescriptor: -1, environment: ["JOURNAL_STREAM": "\(device):\(inode)"]))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,8 @@ extension IntegrationTests {
             process.executableURL = DaemonProcess.binary
             process.arguments = arguments
             var environment = ProcessInfo.processInfo.environment.filter {
-                !$0.key.hasPrefix("KCP_") && !["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "WATCHDOG_USEC"].contains($0.key)
+                !$0.key.hasPrefix("KCP_")
+                    && !["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "WATCHDOG_USEC"].contains($0.key)
             }
             environment["JOURNAL_STREAM"] = journalStream
             environment["LOG_LEVEL"] = "info"
@@ -29,7 +31,11 @@ extension IntegrationTests {
 
         /// Serves with `--embedded-broker` until "listening", then SIGTERM; returns the exit status.
         static func serveAndStop(output: CapturedOutput, journalStream: String) async throws -> Int32? {
-            let process = try Self.start(["--embedded-broker", "--host", "127.0.0.1", "--port", "0"], output: output, journalStream: journalStream)
+            let process = try Self.start(
+                ["--embedded-broker", "--host", "127.0.0.1", "--port", "0"],
+                output: output,
+                journalStream: journalStream
+            )
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             let listening = await eventually(seconds: 20) { output.text.contains("listening") }
             try #require(listening, "\(output.text.suffix(1500))")
@@ -55,9 +61,20 @@ extension IntegrationTests {
                 #expect(!Self.hasTimestamp(line), "timestamp: \(line)")
             }
             // One line per priority the daemon uses in a normal run.
-            #expect(lines.contains { $0.hasPrefix("<4>warning kafka-chat-producer:") && $0.contains("EMBEDDED BROKER") }, "\(lines)")
-            #expect(lines.contains { $0.hasPrefix("<6>info kafka-chat-producer:") && $0.hasSuffix("listening") }, "\(lines)")
-            #expect(lines.contains { $0.hasPrefix("<5>notice kafka-chat-producer:") && $0.contains("stopped") && $0.contains("accepted=") }, "\(lines)")
+            #expect(
+                lines.contains { $0.hasPrefix("<4>warning kafka-chat-producer:") && $0.contains("EMBEDDED BROKER") },
+                "\(lines)"
+            )
+            #expect(
+                lines.contains { $0.hasPrefix("<6>info kafka-chat-producer:") && $0.hasSuffix("listening") },
+                "\(lines)"
+            )
+            #expect(
+                lines.contains {
+                    $0.hasPrefix("<5>notice kafka-chat-producer:") && $0.contains("stopped") && $0.contains("accepted=")
+                },
+                "\(lines)"
+            )
         }
 
         @Test("JOURNAL_STREAM naming another file (an inherited variable): terminal lines with timestamps")
@@ -74,11 +91,20 @@ extension IntegrationTests {
         @Test("a configuration error, written before logging starts, is filed as an error (<3>)")
         func configurationError() async throws {
             let output = try CapturedOutput()
-            let process = try Self.start(["--embedded-broker", "--set", "kafka.linger_ms=soon"], output: output, journalStream: output.journalStream)
+            let process = try Self.start(
+                ["--embedded-broker", "--set", "kafka.linger_ms=soon"],
+                output: output,
+                journalStream: output.journalStream
+            )
             let exited = await eventually(seconds: 20) { !process.isRunning }
             try #require(exited)
             #expect(process.terminationStatus == 78)
-            #expect(output.lines.contains { $0.hasPrefix("<3>kafka-chat-producer: configuration error") && $0.contains("kafka.linger_ms") }, "\(output.text)")
+            #expect(
+                output.lines.contains {
+                    $0.hasPrefix("<3>kafka-chat-producer: configuration error") && $0.contains("kafka.linger_ms")
+                },
+                "\(output.text)"
+            )
         }
     }
 }

@@ -36,10 +36,14 @@ struct LimitsConfigurationTests {
             file: nil,
             environment: ["KCP_LIMITS_MESSAGES_PER_SECOND": "250", "KCP_TOPICS_REQUIRE_EXISTING": "true"],
             overrides: Self.bootstrap + [
-                ("limits.max_connections", "5000"), ("limits.max_connections_per_ip", "0"), ("limits.bytes_per_second", "1m"),
-                ("limits.burst_seconds", "0.5"), ("limits.rate_violation_close_seconds", "0"), ("limits.handshake_timeout_seconds", "2.5"),
-                ("limits.overload_close_seconds", "60"), ("websocket.idle_timeout_seconds", "90"), ("websocket.ping_interval_seconds", "20"),
-                ("topics.chat_pattern", "[a-z0-9-]{1,32}"), ("topics.allowed_chats", " lobby, ops-1 ,"), ("topics.max_topics", "50"),
+                ("limits.max_connections", "5000"), ("limits.max_connections_per_ip", "0"),
+                ("limits.bytes_per_second", "1m"),
+                ("limits.burst_seconds", "0.5"), ("limits.rate_violation_close_seconds", "0"),
+                ("limits.handshake_timeout_seconds", "2.5"),
+                ("limits.overload_close_seconds", "60"), ("websocket.idle_timeout_seconds", "90"),
+                ("websocket.ping_interval_seconds", "20"),
+                ("topics.chat_pattern", "[a-z0-9-]{1,32}"), ("topics.allowed_chats", " lobby, ops-1 ,"),
+                ("topics.max_topics", "50"),
                 ("topics.existence_cache_seconds", "3"),
             ]
         )
@@ -55,13 +59,16 @@ struct LimitsConfigurationTests {
         #expect(configuration.maxTopics == 50)
     }
 
-    @Test("bad values name their key", arguments: [
-        ("topics.chat_pattern", "[unclosed", "topics.chat_pattern"),
-        ("topics.allowed_chats", "ok,not ok", "topics.allowed_chats"),
-        ("limits.burst_seconds", "0", "limits.burst_seconds"),
-        ("limits.max_connections", "-1", "limits.max_connections"),
-        ("websocket.ping_interval_seconds", "120", "websocket.ping_interval_seconds"),
-    ])
+    @Test(
+        "bad values name their key",
+        arguments: [
+            ("topics.chat_pattern", "[unclosed", "topics.chat_pattern"),
+            ("topics.allowed_chats", "ok,not ok", "topics.allowed_chats"),
+            ("limits.burst_seconds", "0", "limits.burst_seconds"),
+            ("limits.max_connections", "-1", "limits.max_connections"),
+            ("websocket.ping_interval_seconds", "120", "websocket.ping_interval_seconds"),
+        ]
+    )
     func errors(key: String, value: String, named: String) {
         do {
             _ = try Self.load([(key, value)])
@@ -74,7 +81,9 @@ struct LimitsConfigurationTests {
     @Test("pings may be off while the idle timeout is on, and the other way round")
     func pingsWithoutIdle() throws {
         #expect(try Self.load([("websocket.ping_interval_seconds", "0")]).gatewayLimits.pingInterval == .zero)
-        let noIdle = try Self.load([("websocket.idle_timeout_seconds", "0"), ("websocket.ping_interval_seconds", "300")])
+        let noIdle = try Self.load([
+            ("websocket.idle_timeout_seconds", "0"), ("websocket.ping_interval_seconds", "300"),
+        ])
         #expect(noIdle.gatewayLimits.idleTimeout == .zero && noIdle.gatewayLimits.pingInterval == .seconds(300))
     }
 }

@@ -57,7 +57,9 @@ extension IntegrationTests {
             var entry = list
             while let current = entry {
                 defer { entry = current.pointee.ifa_next }
-                guard let address = current.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) else { continue }
+                guard let address = current.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) else {
+                    continue
+                }
                 let ipv4 = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
                 guard UInt32(bigEndian: ipv4.s_addr) >> 24 != 127 else { continue }
                 var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
@@ -96,7 +98,9 @@ extension IntegrationTests {
 
         // MARK: connection counts
 
-        @Test("limits.max_connections: the next handshake gets 503 too_many_connections with Retry-After; a freed slot is reused")
+        @Test(
+            "limits.max_connections: the next handshake gets 503 too_many_connections with Retry-After; a freed slot is reused"
+        )
         func maxConnections() async throws {
             let daemon = try await RunningDaemon.start { $0.maxConnections = 2 }
             let port = daemon.port
@@ -116,13 +120,19 @@ extension IntegrationTests {
                 return first
             }
             // The closed connection's slot is free again.
-            #expect(await eventually { (try? await onThread { try Self.request(port, "/send-message/global").status }) == 101 })
+            #expect(
+                await eventually {
+                    (try? await onThread { try Self.request(port, "/send-message/global").status }) == 101
+                }
+            )
             #expect(try await onThread { try Self.roundTrip(first, id: "a2") })
             #expect(Self.rejections(daemon, "too_many_connections") == 1)
             try await daemon.stop()
         }
 
-        @Test("limits.max_connections_per_ip: the client over its share gets 429 with Retry-After; other clients and loopback carry on")
+        @Test(
+            "limits.max_connections_per_ip: the client over its share gets 429 with Retry-After; other clients and loopback carry on"
+        )
         func maxConnectionsPerIP() async throws {
             guard let address = Self.nonLoopbackIPv4() else {
                 print("limits: no non-loopback IPv4 address on this machine; per-IP limit only unit-tested")
@@ -148,14 +158,21 @@ extension IntegrationTests {
                 #expect(second!.waitForEOF())
                 second = nil
             }
-            #expect(await eventually { (try? await onThread { try Self.request(port, "/send-message/global", host: address).status }) == 101 })
+            #expect(
+                await eventually {
+                    (try? await onThread { try Self.request(port, "/send-message/global", host: address).status })
+                        == 101
+                }
+            )
             #expect(Self.rejections(daemon, "too_many_connections_per_ip") == 1)
             try await daemon.stop()
         }
 
         // MARK: rates
 
-        @Test("limits.messages_per_second: a fast client is slowed down by backpressure, not closed; others are not slowed")
+        @Test(
+            "limits.messages_per_second: a fast client is slowed down by backpressure, not closed; others are not slowed"
+        )
         func rateBackpressure() async throws {
             let daemon = try await RunningDaemon.start {
                 $0.messagesPerSecond = 100
@@ -190,7 +207,9 @@ extension IntegrationTests {
             try await daemon.stop()
         }
 
-        @Test("limits.rate_violation_close_seconds: a client that keeps exceeding gets 1008 with a reason; a polite one stays")
+        @Test(
+            "limits.rate_violation_close_seconds: a client that keeps exceeding gets 1008 with a reason; a polite one stays"
+        )
         func rateViolationClose() async throws {
             let daemon = try await RunningDaemon.start {
                 $0.messagesPerSecond = 50
@@ -227,7 +246,10 @@ extension IntegrationTests {
             stop.store(true, ordering: .relaxed)
             await flood.value
             #expect(close.code == 1008)
-            #expect(close.reason.hasPrefix("rate limit exceeded for more than 1.0 seconds: at most 50 messages/s"), "\(close.reason)")
+            #expect(
+                close.reason.hasPrefix("rate limit exceeded for more than 1.0 seconds: at most 50 messages/s"),
+                "\(close.reason)"
+            )
             // Throttled from about 0.1 s on; closed once that lasted a second.
             #expect(closedAfter >= 1.0 && closedAfter < 4, "closed after \(closedAfter) s")
             #expect(try await politeRun.value)
@@ -237,7 +259,9 @@ extension IntegrationTests {
 
         // MARK: timeouts
 
-        @Test("limits.handshake_timeout_seconds: trickled, silent and idle keep-alive connections get 408 and are closed; upgraded ones are not")
+        @Test(
+            "limits.handshake_timeout_seconds: trickled, silent and idle keep-alive connections get 408 and are closed; upgraded ones are not"
+        )
         func handshakeTimeout() async throws {
             let daemon = try await RunningDaemon.start { $0.handshakeTimeoutSeconds = 0.5 }
             let port = daemon.port
@@ -246,7 +270,9 @@ extension IntegrationTests {
 
                 // Headers trickled one byte every 100 ms never make a request.
                 let trickler = try Client(port: port)
-                let request = Array("GET /send-message/global HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n".utf8)
+                let request = Array(
+                    "GET /send-message/global HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n".utf8
+                )
                 let start = ContinuousClock.now
                 for byte in request.prefix(3) {
                     try trickler.send([byte])
@@ -305,12 +331,15 @@ extension IntegrationTests {
                 }
             }
             // The silent client reads but never answers.
-            let (pings, close, closedAfter) = try await onThread { () -> (Int, (code: UInt16?, reason: String), Double) in
+            let (pings, close, closedAfter) = try await onThread {
+                () -> (Int, (code: UInt16?, reason: String), Double) in
                 var pings = 0
                 while true {
                     let frame = try silent.receiveFrame()
                     if frame.opcode == 9 { pings += 1 }
-                    if frame.opcode == 8 { return (pings, (frame.closeCode, frame.closeReason), Self.seconds(since: start)) }
+                    if frame.opcode == 8 {
+                        return (pings, (frame.closeCode, frame.closeReason), Self.seconds(since: start))
+                    }
                 }
             }
             #expect(close.code == 1001)
@@ -343,7 +372,9 @@ extension IntegrationTests {
             daemon.broker.setAllBrokers(up: false)
             let port = daemon.port
             let stuck = try await onThread { try Client.connect(port: port, path: "/send-message/chat/\(stuckChat)") }
-            let other = try await onThread { try Client.connect(port: port, path: "/send-message/chat/\(otherChat)?ack=1") }
+            let other = try await onThread {
+                try Client.connect(port: port, path: "/send-message/chat/\(otherChat)?ack=1")
+            }
             try await onThread {
                 for index in 0..<3 { try other.sendText(Self.message("queued", id: "o\(index)")) }
             }
@@ -406,7 +437,9 @@ extension IntegrationTests {
             try await daemon.stop()
         }
 
-        @Test("topics.max_topics: a new chat beyond it gets 503 too_many_topics; existing chats and freed rings are fine")
+        @Test(
+            "topics.max_topics: a new chat beyond it gets 503 too_many_topics; existing chats and freed rings are fine"
+        )
         func maxTopics() async throws {
             let chats = (0..<3).map { _ in uniqueChat("topics") }
             let daemon = try await RunningDaemon.start {
@@ -428,13 +461,19 @@ extension IntegrationTests {
                 second = nil
                 return first
             }
-            #expect(await eventually { (try? await onThread { try Self.request(port, "/send-message/chat/\(chats[2])").status }) == 101 })
+            #expect(
+                await eventually {
+                    (try? await onThread { try Self.request(port, "/send-message/chat/\(chats[2])").status }) == 101
+                }
+            )
             #expect(try await onThread { try Self.roundTrip(first, id: "f") })
             #expect(Self.rejections(daemon, "too_many_topics") == 1)
             try await daemon.stop()
         }
 
-        @Test("topics.require_existing: only chats whose topic exists are served, 404 unknown_chat otherwise, and nothing is auto-created")
+        @Test(
+            "topics.require_existing: only chats whose topic exists are served, 404 unknown_chat otherwise, and nothing is auto-created"
+        )
         func requireExisting() async throws {
             let existing = uniqueChat("exists")
             let missing = uniqueChat("missing")
@@ -461,13 +500,19 @@ extension IntegrationTests {
                 configuration: KafkaConfiguration([("bootstrap.servers", daemon.broker.bootstrapServers)]),
                 logger: Logger(label: "test")
             )
-            let names = try #require(try await onThread { producer.topicNames(withPrefix: "kafka.chat.", timeoutMilliseconds: 5000) })
+            let names = try #require(
+                try await onThread { producer.topicNames(withPrefix: "kafka.chat.", timeoutMilliseconds: 5000) }
+            )
             #expect(names.contains("kafka.chat.\(existing)"))
             #expect(!names.contains("kafka.chat.\(missing)") && !names.contains("kafka.chat.\(later)"))
 
             // A topic created afterwards is served once the cached list is older than its TTL.
             try daemon.broker.createTopic("kafka.chat.\(later)", partitions: 1)
-            #expect(await eventually(seconds: 5) { (try? await onThread { try Self.request(port, "/send-message/chat/\(later)").status }) == 101 })
+            #expect(
+                await eventually(seconds: 5) {
+                    (try? await onThread { try Self.request(port, "/send-message/chat/\(later)").status }) == 101
+                }
+            )
             #expect(Self.rejections(daemon, "unknown_chat") >= 3)
             try await daemon.stop()
         }

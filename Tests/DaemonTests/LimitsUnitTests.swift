@@ -123,7 +123,10 @@ struct LimitsUnitTests {
         #expect(one == sameNetwork)
         #expect(one != otherNetwork)
         #expect(ClientKey(ipv6: 0xFFFF_C000_0201) == ClientKey(ipv4: 0xC000_0201))
-        #expect(ClientKey(ipv4: 0x7F00_0001).isLoopback && ClientKey(ipv6: 1).isLoopback && ClientKey(ipv6: 0xFFFF_7F00_0001).isLoopback)
+        #expect(
+            ClientKey(ipv4: 0x7F00_0001).isLoopback && ClientKey(ipv6: 1).isLoopback
+                && ClientKey(ipv6: 0xFFFF_7F00_0001).isLoopback
+        )
         #expect(!one.isLoopback && !ClientKey(ipv4: 0xC000_0201).isLoopback)
         let v4 = try #require(ClientKey(try SocketAddress(ipAddress: "192.0.2.7", port: 1)))
         #expect(v4 == ClientKey(ipv4: 0xC000_0207))
@@ -140,7 +143,9 @@ struct LimitsUnitTests {
         #expect(limiter.admit(local) == .tooManyConnections)
     }
 
-    @Test("chat policy: the default accepts every legal name; a pattern must match the whole name; allowlist; global always")
+    @Test(
+        "chat policy: the default accepts every legal name; a pattern must match the whole name; allowlist; global always"
+    )
     func chatPolicy() throws {
         let chat = { (name: String) in try TopicName.forChat(Substring(name)) }
         #expect(ChatPolicy().refusal(for: try chat("Any.legal_name-1")) == nil)

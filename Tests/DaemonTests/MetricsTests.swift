@@ -9,14 +9,20 @@ extension IntegrationTests {
         static func samples(_ text: String) -> [String: Double] {
             var samples: [String: Double] = [:]
             for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-                guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+                guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+                    continue
+                }
                 samples[String(line[..<space])] = value
             }
             return samples
         }
 
-        static func scrape(_ port: Int) async throws -> (response: TestWebSocketClient.HTTPResponse, samples: [String: Double]) {
-            let response = try await onThread { try TestWebSocketClient(port: port).handshake(path: "/metrics", headers: []) }
+        static func scrape(
+            _ port: Int
+        ) async throws -> (response: TestWebSocketClient.HTTPResponse, samples: [String: Double]) {
+            let response = try await onThread {
+                try TestWebSocketClient(port: port).handshake(path: "/metrics", headers: [])
+            }
             return (response, Self.samples(response.body))
         }
 
@@ -60,7 +66,9 @@ extension IntegrationTests {
             #expect(samples["kcp_connections_opened_total"] == 1)
             #expect(samples["kcp_connections_active"] == 0)
             #expect(samples["kcp_connections_rejected_total{reason=\"not_found\"}"] == 1)
-            #expect(samples["kcp_accepted_bytes_total"] == Double(#"{"sender":"ann","text":"hello","tag":"t"}"#.utf8.count))
+            #expect(
+                samples["kcp_accepted_bytes_total"] == Double(#"{"sender":"ann","text":"hello","tag":"t"}"#.utf8.count)
+            )
             #expect(samples["kcp_ack_latency_seconds_count"] == 1)
             #expect(samples["kcp_ack_latency_seconds_bucket{le=\"+Inf\"}"] == 1)
             #expect(samples["kcp_delivery_latency_seconds_count"] == 1)
@@ -88,7 +96,9 @@ extension IntegrationTests {
                 let parts = line.split(separator: " ")
                 declared[String(parts[2])] = String(parts[3])
             }
-            let known = Dictionary(uniqueKeysWithValues: PrometheusRulesTests.knownMetrics.map { ($0.name, $0.type.rawValue) })
+            let known = Dictionary(
+                uniqueKeysWithValues: PrometheusRulesTests.knownMetrics.map { ($0.name, $0.type.rawValue) }
+            )
             #expect(declared == known)
 
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("scrape-\(UUID().uuidString).txt")
@@ -124,7 +134,9 @@ extension IntegrationTests {
             let daemon = try await RunningDaemon.start { $0.brokerCheckSeconds = 0.2 }
             let port = daemon.port
             #expect(try await eventually { try await Self.ready(port).status == 200 })
-            let health = try await onThread { try TestWebSocketClient(port: port).handshake(path: "/health", headers: []) }
+            let health = try await onThread {
+                try TestWebSocketClient(port: port).handshake(path: "/health", headers: [])
+            }
             #expect(health.status == 200)
 
             daemon.broker.setAllBrokers(up: false)
@@ -133,7 +145,9 @@ extension IntegrationTests {
             #expect(down.body.contains("\"code\":\"broker_unreachable\""))
             #expect(down.header("Content-Type") == "application/json")
             // Liveness does not follow the broker: systemd must not restart us for Kafka's sake.
-            let stillAlive = try await onThread { try TestWebSocketClient(port: port).handshake(path: "/health", headers: []) }
+            let stillAlive = try await onThread {
+                try TestWebSocketClient(port: port).handshake(path: "/health", headers: [])
+            }
             #expect(stillAlive.status == 200)
             #expect(try await Self.scrape(port).samples["kcp_ready"] == 0)
 
@@ -161,7 +175,11 @@ extension IntegrationTests {
                 let client = try TestWebSocketClient.connect(port: port, path: "/send-message/global")
                 for _ in 0..<200 { try client.sendText(#"{"sender":"s","text":"\#(text)","tag":"t"}"#) }
             }
-            #expect(try await eventually(seconds: 15) { try await Self.ready(port).body.contains("\"code\":\"buffers_full\"") })
+            #expect(
+                try await eventually(seconds: 15) {
+                    try await Self.ready(port).body.contains("\"code\":\"buffers_full\"")
+                }
+            )
             daemon.broker.setAllBrokers(up: true)
             #expect(try await eventually(seconds: 30) { try await Self.ready(port).status == 200 })
             try await daemon.stop()

@@ -150,7 +150,10 @@ struct PrometheusRulesTests {
             #expect(firing.contains(name), "alerts.test.yml has no case where \(name) fires")
             #expect(quiet.contains(name), "alerts.test.yml has no case where \(name) does not fire")
         }
-        #expect(firing.union(quiet).subtracting(names).isEmpty, "tests for unknown alerts: \(firing.union(quiet).subtracting(names))")
+        #expect(
+            firing.union(quiet).subtracting(names).isEmpty,
+            "tests for unknown alerts: \(firing.union(quiet).subtracting(names))"
+        )
     }
 
     @Test("alert expressions use only metrics /metrics exposes")
@@ -182,7 +185,10 @@ struct PrometheusRulesTests {
         #expect(dashboard["uid"] as? String == "kafka-chat-producer")
 
         let variables = (dashboard["templating"] as? [String: Any])?["list"] as? [[String: Any]] ?? []
-        let datasource = try #require(variables.first { $0["name"] as? String == "datasource" }, "no datasource variable")
+        let datasource = try #require(
+            variables.first { $0["name"] as? String == "datasource" },
+            "no datasource variable"
+        )
         #expect(datasource["type"] as? String == "datasource")
         #expect(datasource["query"] as? String == "prometheus")
         #expect(variables.contains { $0["name"] as? String == "instance" }, "no instance variable")
@@ -203,7 +209,10 @@ struct PrometheusRulesTests {
             let names = Self.metricNames(in: query.expr)
             #expect(!names.isEmpty, "panel \(query.panel) queries no kcp_/process_ metric: \(query.expr)")
             for name in names {
-                #expect(Self.isKnown(name), "panel \(query.panel) uses \(name), which /metrics does not expose: \(query.expr)")
+                #expect(
+                    Self.isKnown(name),
+                    "panel \(query.panel) uses \(name), which /metrics does not expose: \(query.expr)"
+                )
                 used.insert(Self.baseName(name))
             }
         }
@@ -214,7 +223,9 @@ struct PrometheusRulesTests {
 
     // MARK: - production config
 
-    @Test("config/production.conf loads through the real loader, TLS and SASL set, the password from the environment only")
+    @Test(
+        "config/production.conf loads through the real loader, TLS and SASL set, the password from the environment only"
+    )
     func productionConfig() throws {
         let path = Self.root.appendingPathComponent("config/production.conf").path
         let configuration = try ConfigurationLoader.load(
@@ -300,7 +311,10 @@ struct PrometheusRulesTests {
 
     static func dashboardJSON() throws -> [String: Any] {
         let data = try Data(contentsOf: self.root.appendingPathComponent("config/grafana/kafka-chat-producer.json"))
-        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "the dashboard is not a JSON object")
+        return try #require(
+            try JSONSerialization.jsonObject(with: data) as? [String: Any],
+            "the dashboard is not a JSON object"
+        )
     }
 
     /// All panels, including those inside collapsed rows.

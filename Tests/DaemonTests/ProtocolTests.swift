@@ -7,23 +7,37 @@ extension IntegrationTests {
         /// The frames a broken or hostile client sends, by name (the names keep test output readable).
         static func violationBytes(_ name: String) -> [UInt8] {
             switch name {
-            case "unmasked frame": return TestWebSocketClient.frame(opcode: 1, payload: Array(#"{"sender":"a","text":"b","tag":"c"}"#.utf8), mask: nil)
+            case "unmasked frame":
+                return TestWebSocketClient.frame(
+                    opcode: 1,
+                    payload: Array(#"{"sender":"a","text":"b","tag":"c"}"#.utf8),
+                    mask: nil
+                )
             case "reserved bit": return TestWebSocketClient.frame(opcode: 1, payload: Array("{}".utf8), rsv: 4)
             case "unknown opcode": return TestWebSocketClient.frame(opcode: 3, payload: [])
             case "fragmented ping": return TestWebSocketClient.frame(opcode: 9, payload: [1], fin: false)
             case "long ping": return TestWebSocketClient.frame(opcode: 9, payload: [UInt8](repeating: 0, count: 126))
             case "continuation without start": return TestWebSocketClient.frame(opcode: 0, payload: [1])
             case "invalid UTF-8":
-                return TestWebSocketClient.frame(opcode: 1, payload: Array(#"{"sender":"a","text":""#.utf8) + [0xC3, 0x28] + Array(#"","tag":"c"}"#.utf8))
-            case "oversized message": return TestWebSocketClient.frame(opcode: 1, payload: [UInt8](repeating: 0x20, count: 70_000))
+                return TestWebSocketClient.frame(
+                    opcode: 1,
+                    payload: Array(#"{"sender":"a","text":""#.utf8) + [0xC3, 0x28] + Array(#"","tag":"c"}"#.utf8)
+                )
+            case "oversized message":
+                return TestWebSocketClient.frame(opcode: 1, payload: [UInt8](repeating: 0x20, count: 70_000))
             default: return []
             }
         }
 
-        @Test("protocol violations close with the right code; other connections carry on", arguments: [
-            ("unmasked frame", UInt16(1002)), ("reserved bit", 1002), ("unknown opcode", 1002), ("fragmented ping", 1002),
-            ("long ping", 1002), ("continuation without start", 1002), ("invalid UTF-8", 1007), ("oversized message", 1009),
-        ])
+        @Test(
+            "protocol violations close with the right code; other connections carry on",
+            arguments: [
+                ("unmasked frame", UInt16(1002)), ("reserved bit", 1002), ("unknown opcode", 1002),
+                ("fragmented ping", 1002),
+                ("long ping", 1002), ("continuation without start", 1002), ("invalid UTF-8", 1007),
+                ("oversized message", 1009),
+            ]
+        )
         func violations(name: String, expectedCode: UInt16) async throws {
             let bytes = Self.violationBytes(name)
             #expect(!bytes.isEmpty)

@@ -31,7 +31,10 @@ extension IntegrationTests {
         /// Runs the Python client; `--source-address 127.0.0.2` makes the client distinguishable from nginx.
         static func client(port: Int, certificate: URL, path: String, headers: [String]) async throws -> ClientResult {
             let script = NginxProxy.repositoryRoot.appendingPathComponent("Tests/Scripts/wss_client.py").path
-            var arguments = [script, "--port", "\(port)", "--cafile", certificate.path, "--path", path, "--source-address", "127.0.0.2"]
+            var arguments = [
+                script, "--port", "\(port)", "--cafile", certificate.path, "--path", path, "--source-address",
+                "127.0.0.2",
+            ]
             for header in headers { arguments += ["--header", header] }
             let run = try await ToolRun.run("python3", arguments)
             guard run.status == 0, let line = run.lines.last else {
@@ -42,7 +45,10 @@ extension IntegrationTests {
 
         @Test(
             "wss:// through nginx: ack, record in Kafka, the client address from X-Forwarded-For, errors passed through",
-            .enabled(if: NginxProxy.binary != nil, "nginx is not installed: run scripts/install-deps (Debian package nginx)")
+            .enabled(
+                if: NginxProxy.binary != nil,
+                "nginx is not installed: run scripts/install-deps (Debian package nginx)"
+            )
         )
         func throughNginx() async throws {
             let credentials = try TestCredentials()
@@ -50,7 +56,10 @@ extension IntegrationTests {
             let chat = uniqueChat("tls")
             try credentials.writeTokens(["\(Self.token) \(chat)"])
             let log = LogCapture()
-            let daemon = try await RunningDaemon.start(topics: ["kafka.chat.\(chat)"], logger: log.logger(level: .debug)) {
+            let daemon = try await RunningDaemon.start(
+                topics: ["kafka.chat.\(chat)"],
+                logger: log.logger(level: .debug)
+            ) {
                 $0.trustedProxies = "127.0.0.1"
                 $0.authTokensFile = credentials.tokensFile.path
             }
@@ -63,15 +72,27 @@ extension IntegrationTests {
                 path: "/send-message/chat/\(chat)?ack=1",
                 headers: ["Authorization: Bearer \(Self.token)", "X-Forwarded-For: 198.51.100.66"]
             )
-            print("REVERSE-PROXY accepted: status=\(accepted.status) tls=\(accepted.tls ?? "?") reply=\(accepted.reply ?? "")")
+            print(
+                "REVERSE-PROXY accepted: status=\(accepted.status) tls=\(accepted.tls ?? "?") reply=\(accepted.reply ?? "")"
+            )
             #expect(accepted.status == 101)
             #expect(accepted.acceptOK == true)
-            #expect(accepted.reply?.hasPrefix(#"{"ack":1,"partition":"#) == true, "\(String(describing: accepted.reply))")
+            #expect(
+                accepted.reply?.hasPrefix(#"{"ack":1,"partition":"#) == true,
+                "\(String(describing: accepted.reply))"
+            )
             #expect(accepted.tls == "TLSv1.3" || accepted.tls == "TLSv1.2")
 
             // A refusal reaches the client unchanged: status, challenge, JSON reason.
-            let refused = try await Self.client(port: proxy.port, certificate: proxy.certificate, path: "/send-message/chat/\(chat)?access_token=wrong-token-0123456789", headers: [])
-            print("REVERSE-PROXY refused: status=\(refused.status) www-authenticate=\(refused.headers?["www-authenticate"] ?? "") body=\(refused.body ?? "")")
+            let refused = try await Self.client(
+                port: proxy.port,
+                certificate: proxy.certificate,
+                path: "/send-message/chat/\(chat)?access_token=wrong-token-0123456789",
+                headers: []
+            )
+            print(
+                "REVERSE-PROXY refused: status=\(refused.status) www-authenticate=\(refused.headers?["www-authenticate"] ?? "") body=\(refused.body ?? "")"
+            )
             #expect(refused.status == 401)
             #expect(refused.headers?["www-authenticate"]?.contains(#"error="invalid_token""#) == true)
             #expect(refused.body?.contains(#""code":"unauthorized""#) == true)
@@ -85,7 +106,10 @@ extension IntegrationTests {
             #expect(authorized.count == 1)
             #expect(authorized.first?.contains("client=127.0.0.2 via 127.0.0.1") == true, "\(authorized)")
             let refusedLine = log.lines.first { $0.contains("websocket handshake refused") }
-            #expect(refusedLine?.contains("client=127.0.0.2 via 127.0.0.1") == true, "\(String(describing: refusedLine))")
+            #expect(
+                refusedLine?.contains("client=127.0.0.2 via 127.0.0.1") == true,
+                "\(String(describing: refusedLine))"
+            )
             // The shipped log format keeps ?access_token=… out of nginx's access log.
             #expect(proxy.accessLog.contains("/send-message/chat/\(chat)"))
             #expect(!proxy.accessLog.contains("wrong-token-0123456789"))

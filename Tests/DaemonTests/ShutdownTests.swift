@@ -25,7 +25,10 @@ extension IntegrationTests {
             // Everyone connects first, so all clients are in when the signal comes.
             let sockets = try await onThread {
                 try (0..<clients).map { client in
-                    try TestWebSocketClient.connect(port: port, path: "/send-message/global" + (client < 6 ? "?ack=1" : ""))
+                    try TestWebSocketClient.connect(
+                        port: port,
+                        path: "/send-message/global" + (client < 6 ? "?ack=1" : "")
+                    )
                 }
             }
             let work = Task {
@@ -35,7 +38,9 @@ extension IntegrationTests {
                             _ = try? await onThread {
                                 var index = 0
                                 while true {
-                                    try socket.sendText(#"{"sender":"c\#(client)","text":"\#(index) \#(payload)","tag":"load"}"#)
+                                    try socket.sendText(
+                                        #"{"sender":"c\#(client)","text":"\#(index) \#(payload)","tag":"load"}"#
+                                    )
                                     index += 1
                                 }
                             }
@@ -50,16 +55,24 @@ extension IntegrationTests {
                                         let frame: TestWebSocketClient.Frame
                                         do {
                                             frame = try socket.receiveFrame()
-                                        } catch TestWebSocketClient.ClientError.timedOut where ContinuousClock.now < giveUp {
+                                        } catch TestWebSocketClient.ClientError.timedOut
+                                            where ContinuousClock.now < giveUp
+                                        {
                                             continue
                                         }
                                         if frame.opcode == 8 {
-                                            if frame.closeCode == 1001 { closedWith1001.wrappingIncrement(ordering: .relaxed) }
+                                            if frame.closeCode == 1001 {
+                                                closedWith1001.wrappingIncrement(ordering: .relaxed)
+                                            }
                                             try? socket.sendClose(code: 1000)
                                             return
                                         }
-                                        if frame.text.hasPrefix(#"{"ack""#) { acked.wrappingIncrement(ordering: .relaxed) }
-                                        if frame.text.hasPrefix(#"{"nack""#) { nacked.wrappingIncrement(ordering: .relaxed) }
+                                        if frame.text.hasPrefix(#"{"ack""#) {
+                                            acked.wrappingIncrement(ordering: .relaxed)
+                                        }
+                                        if frame.text.hasPrefix(#"{"nack""#) {
+                                            nacked.wrappingIncrement(ordering: .relaxed)
+                                        }
                                     }
                                 }
                             } catch {
@@ -90,8 +103,13 @@ extension IntegrationTests {
             #expect(process.finalCounter("delivered") == accepted)
             #expect(process.finalCounter("failed") == 0)
             #expect(nacked.load(ordering: .relaxed) == 0)
-            #expect(closedWith1001.load(ordering: .relaxed) == clients, "\(readerEndings.withLockedValue { $0 }) \(process.log.suffix(2500))")
-            let inKafka = try TopicReader(bootstrapServers: broker.bootstrapServers).recordCount(of: "kafka.chat.global")
+            #expect(
+                closedWith1001.load(ordering: .relaxed) == clients,
+                "\(readerEndings.withLockedValue { $0 }) \(process.log.suffix(2500))"
+            )
+            let inKafka = try TopicReader(bootstrapServers: broker.bootstrapServers).recordCount(
+                of: "kafka.chat.global"
+            )
             #expect(inKafka == Int64(accepted))
             print(
                 "FAULT sigterm-full-load: accepted=\(accepted) delivered=\(process.finalCounter("delivered") ?? -1) failed=\(process.finalCounter("failed") ?? -1) "

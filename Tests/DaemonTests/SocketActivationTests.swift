@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,7 +22,9 @@ extension IntegrationTests {
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
             try withUnsafeMutablePointer(to: &address) { pointer in
                 try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                    guard bind(listener, raw, length) == 0, listen(listener, 128) == 0, getsockname(listener, raw, &length) == 0 else {
+                    guard bind(listener, raw, length) == 0, listen(listener, 128) == 0,
+                        getsockname(listener, raw, &length) == 0
+                    else {
                         throw TestWebSocketClient.ClientError.connectFailed(errno)
                     }
                 }

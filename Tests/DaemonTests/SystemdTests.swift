@@ -10,16 +10,25 @@ extension IntegrationTests {
             let broker = try MockCluster(brokers: 1)
             let notify = try NotifySocket()
             let process = try DaemonProcess(
-                arguments: ["--bootstrap-servers", broker.bootstrapServers, "--host", "127.0.0.1", "--port", "0", "--set", "testing.fault_hooks=true"],
+                arguments: [
+                    "--bootstrap-servers", broker.bootstrapServers, "--host", "127.0.0.1", "--port", "0", "--set",
+                    "testing.fault_hooks=true",
+                ],
                 environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000"]
             )
             let started = try await onThread {
                 notify.receive(until: 15) { messages in messages.filter { $0.contains("WATCHDOG=1") }.count >= 2 }
             }
-            let ready = try #require(started.firstIndex { $0.contains("READY=1") }, "\(started) \(process.log.suffix(1500))")
+            let ready = try #require(
+                started.firstIndex { $0.contains("READY=1") },
+                "\(started) \(process.log.suffix(1500))"
+            )
             let firstPing = try #require(started.firstIndex { $0.contains("WATCHDOG=1") })
             #expect(ready < firstPing)
-            #expect(started.contains { $0.contains("STATUS=ready; 0 connections, 0 msgs/s in, 0 msgs/s delivered") }, "\(started)")
+            #expect(
+                started.contains { $0.contains("STATUS=ready; 0 connections, 0 msgs/s in, 0 msgs/s delivered") },
+                "\(started)"
+            )
 
             process.signal(SIGUSR2)
             // The producer thread's progress may be up to 3 s old before the pings stop.
@@ -42,7 +51,9 @@ extension IntegrationTests {
             let ready = try await onThread { notify.receive(until: 15) { $0.contains { $0.contains("READY=1") } } }
             #expect(ready.contains { $0.contains("READY=1") }, "\(process.log.suffix(1500))")
             process.signal(SIGTERM)
-            let stopping = try await onThread { notify.receive(until: 10) { $0.contains { $0.contains("STOPPING=1") } } }
+            let stopping = try await onThread {
+                notify.receive(until: 10) { $0.contains { $0.contains("STOPPING=1") } }
+            }
             let message = try #require(stopping.first { $0.contains("STOPPING=1") })
             #expect(message.contains("EXTEND_TIMEOUT_USEC="))
             #expect(await process.waitForExit(seconds: 20) == 0)
@@ -51,7 +62,9 @@ extension IntegrationTests {
         @Test("no NOTIFY_SOCKET: nothing changes, the daemon runs and stops normally")
         func outsideSystemd() async throws {
             let broker = try MockCluster(brokers: 1)
-            let process = try DaemonProcess(arguments: ["--bootstrap-servers", broker.bootstrapServers, "--host", "127.0.0.1", "--port", "0"])
+            let process = try DaemonProcess(arguments: [
+                "--bootstrap-servers", broker.bootstrapServers, "--host", "127.0.0.1", "--port", "0",
+            ])
             _ = try #require(await process.listeningPort())
             process.signal(SIGTERM)
             #expect(await process.waitForExit(seconds: 20) == 0)

@@ -1,6 +1,7 @@
 import Daemon
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,9 +38,14 @@ extension IntegrationTests {
         /// (`BINARY=`) so that no release build is needed. Install settings from the caller's environment
         /// are removed: only the command line decides where files go.
         static func make(_ target: String, destdir: String, prefix: String? = "/usr") async throws -> ToolRun {
-            var arguments = ["-C", Self.repository, target, "DESTDIR=\(destdir)", "BINARY=\(DaemonProcess.binary.path)"]
+            var arguments = [
+                "-C", Self.repository, target, "DESTDIR=\(destdir)", "BINARY=\(DaemonProcess.binary.path)",
+            ]
             if let prefix { arguments.append("PREFIX=\(prefix)") }
-            let settings: Set<String> = ["DESTDIR", "PREFIX", "BINDIR", "SYSCONFDIR", "DOCDIR", "UNITDIR", "SYSUSERSDIR", "TMPFILESDIR", "BINARY"]
+            let settings: Set<String> = [
+                "DESTDIR", "PREFIX", "BINDIR", "SYSCONFDIR", "DOCDIR", "UNITDIR", "SYSUSERSDIR", "TMPFILESDIR",
+                "BINARY",
+            ]
             return try await ToolRun.run("make", arguments, removing: settings)
         }
 
@@ -67,9 +73,20 @@ extension IntegrationTests {
         /// host's targets and slices are copied to `root/lib/systemd/system`, a directory `make install
         /// PREFIX=/usr` never writes (its units are in usr/lib/systemd/system).
         static func prepareVerifyRoot(_ root: String) async throws {
-            let hostUnits = ["/usr/lib/systemd/system", "/lib/systemd/system"].first { FileManager.default.fileExists(atPath: "\($0)/sysinit.target") }
-            let source = try #require(hostUnits, "no systemd units on this machine: scripts/install-deps installs the systemd package")
-            let copy = try await ToolRun.run("sh", ["-c", #"mkdir -p "$1" && cp -P "$0"/*.target "$0"/*.slice "$1"/"#, source, root + "/lib/systemd/system"])
+            let hostUnits = ["/usr/lib/systemd/system", "/lib/systemd/system"].first {
+                FileManager.default.fileExists(atPath: "\($0)/sysinit.target")
+            }
+            let source = try #require(
+                hostUnits,
+                "no systemd units on this machine: scripts/install-deps installs the systemd package"
+            )
+            let copy = try await ToolRun.run(
+                "sh",
+                [
+                    "-c", #"mkdir -p "$1" && cp -P "$0"/*.target "$0"/*.slice "$1"/"#, source,
+                    root + "/lib/systemd/system",
+                ]
+            )
             try #require(copy.status == 0, "\(copy.output)")
         }
 
@@ -79,7 +96,10 @@ extension IntegrationTests {
         }
 
         static func installedUnits(_ root: String) -> [String] {
-            ["\(root)/usr/lib/systemd/system/\(Self.name).service", "\(root)/usr/lib/systemd/system/\(Self.name).socket"]
+            [
+                "\(root)/usr/lib/systemd/system/\(Self.name).service",
+                "\(root)/usr/lib/systemd/system/\(Self.name).socket",
+            ]
         }
 
         @Test("make install DESTDIR=… PREFIX=/usr writes every file, with the binary's path in the units")
@@ -94,8 +114,14 @@ extension IntegrationTests {
             #expect(try Self.mode("\(root)/etc/\(Self.name)") == 0o750)
             #expect(try Self.mode("\(root)/etc/\(Self.name)/\(Self.name).conf") == 0o640)
 
-            let service = try String(contentsOfFile: "\(root)/usr/lib/systemd/system/\(Self.name).service", encoding: .utf8)
-            #expect(Self.setting("ExecStart", in: service) == "/usr/bin/kafka-chat-producer --config /etc/kafka-chat-producer/kafka-chat-producer.conf")
+            let service = try String(
+                contentsOfFile: "\(root)/usr/lib/systemd/system/\(Self.name).service",
+                encoding: .utf8
+            )
+            #expect(
+                Self.setting("ExecStart", in: service)
+                    == "/usr/bin/kafka-chat-producer --config /etc/kafka-chat-producer/kafka-chat-producer.conf"
+            )
             #expect(Self.setting("Documentation", in: service) == "file:/usr/share/doc/kafka-chat-producer/README.md")
             #expect(Self.setting("Type", in: service) == "notify")
             #expect(Self.setting("NotifyAccess", in: service) == "main")
@@ -108,10 +134,15 @@ extension IntegrationTests {
             let stopSeconds = try #require(Self.setting("TimeoutStopSec", in: service).flatMap(Double.init))
             #expect(stopSeconds > defaults.drainTimeoutSeconds + defaults.closeTimeoutSeconds + 5)
 
-            let socket = try String(contentsOfFile: "\(root)/usr/lib/systemd/system/\(Self.name).socket", encoding: .utf8)
+            let socket = try String(
+                contentsOfFile: "\(root)/usr/lib/systemd/system/\(Self.name).socket",
+                encoding: .utf8
+            )
             #expect(Self.setting("ListenStream", in: socket) == String(defaults.listenPort))
             let tmpfiles = try String(contentsOfFile: "\(root)/usr/lib/tmpfiles.d/\(Self.name).conf", encoding: .utf8)
-            #expect(tmpfiles.contains("/etc/kafka-chat-producer/kafka-chat-producer.conf 0640 root kafka-chat-producer"))
+            #expect(
+                tmpfiles.contains("/etc/kafka-chat-producer/kafka-chat-producer.conf 0640 root kafka-chat-producer")
+            )
         }
 
         @Test("the default PREFIX=/usr/local gets units that start /usr/local/bin/kafka-chat-producer")
@@ -121,9 +152,17 @@ extension IntegrationTests {
             let install = try await Self.make("install", destdir: root, prefix: nil)
             try #require(install.status == 0, "\(install.output)")
             #expect(FileManager.default.isExecutableFile(atPath: "\(root)/usr/local/bin/\(Self.name)"))
-            let service = try String(contentsOfFile: "\(root)/usr/local/lib/systemd/system/\(Self.name).service", encoding: .utf8)
-            #expect(Self.setting("ExecStart", in: service) == "/usr/local/bin/kafka-chat-producer --config /etc/kafka-chat-producer/kafka-chat-producer.conf")
-            #expect(Self.setting("Documentation", in: service) == "file:/usr/local/share/doc/kafka-chat-producer/README.md")
+            let service = try String(
+                contentsOfFile: "\(root)/usr/local/lib/systemd/system/\(Self.name).service",
+                encoding: .utf8
+            )
+            #expect(
+                Self.setting("ExecStart", in: service)
+                    == "/usr/local/bin/kafka-chat-producer --config /etc/kafka-chat-producer/kafka-chat-producer.conf"
+            )
+            #expect(
+                Self.setting("Documentation", in: service) == "file:/usr/local/share/doc/kafka-chat-producer/README.md"
+            )
             #expect(!service.contains("/usr/bin/"), "a path was not rewritten")
             #expect(FileManager.default.fileExists(atPath: "\(root)/usr/local/lib/sysusers.d/\(Self.name).conf"))
             #expect(FileManager.default.fileExists(atPath: "\(root)/usr/local/lib/tmpfiles.d/\(Self.name).conf"))
@@ -140,16 +179,24 @@ extension IntegrationTests {
             let verdict = try await Self.verify(root: root, units: Self.installedUnits(root))
             #expect(verdict.problems.isEmpty, "systemd-analyze verify: \(verdict.problems.joined(separator: "\n"))")
             // A failure with nothing said about our units must at least have been explained by the host's.
-            #expect(verdict.status == 0 || !verdict.noise.isEmpty, "systemd-analyze verify exited \(verdict.status) without a word")
-            if !verdict.noise.isEmpty { print("systemd-analyze verify, tolerated (host units):\n\(verdict.noise.joined(separator: "\n"))") }
+            #expect(
+                verdict.status == 0 || !verdict.noise.isEmpty,
+                "systemd-analyze verify exited \(verdict.status) without a word"
+            )
+            if !verdict.noise.isEmpty {
+                print("systemd-analyze verify, tolerated (host units):\n\(verdict.noise.joined(separator: "\n"))")
+            }
         }
 
-        @Test("the verify check fails on a unit systemd would warn about", arguments: [
-            ("LockPersonality=yes", "LockPersonality=yes\nNoSuchSetting=1"),
-            ("ProtectHome=yes", "ProtectHome=sometimes"),
-            ("ExecStart=/usr/bin/", "ExecStart=/usr/sbin/"),
-            ("After=network-online.target", "After=network-online.target\nRequires=no-such-unit.service"),
-        ])
+        @Test(
+            "the verify check fails on a unit systemd would warn about",
+            arguments: [
+                ("LockPersonality=yes", "LockPersonality=yes\nNoSuchSetting=1"),
+                ("ProtectHome=yes", "ProtectHome=sometimes"),
+                ("ExecStart=/usr/bin/", "ExecStart=/usr/sbin/"),
+                ("After=network-online.target", "After=network-online.target\nRequires=no-such-unit.service"),
+            ]
+        )
         func verifyCatchesWarnings(original: String, broken: String) async throws {
             let root = try Self.temporaryRoot()
             defer { try? FileManager.default.removeItem(atPath: root) }
@@ -159,7 +206,11 @@ extension IntegrationTests {
             let path = Self.installedUnits(root)[0]
             let unit = try String(contentsOfFile: path, encoding: .utf8)
             try #require(unit.contains(original))
-            try unit.replacingOccurrences(of: original, with: broken).write(toFile: path, atomically: true, encoding: .utf8)
+            try unit.replacingOccurrences(of: original, with: broken).write(
+                toFile: path,
+                atomically: true,
+                encoding: .utf8
+            )
 
             let verdict = try await Self.verify(root: root, units: Self.installedUnits(root))
             #expect(!verdict.problems.isEmpty, "no finding for \(broken); noise: \(verdict.noise)")
@@ -175,13 +226,22 @@ extension IntegrationTests {
             // --threshold counts tenths: 20 is an exposure of 2.0 (the units score 1.1 on systemd 252).
             let run = try await ToolRun.run(
                 "systemd-analyze",
-                ["security", "--offline=yes", "--root=\(root)", "--threshold=20", "--no-pager", Self.installedUnits(root)[0]]
+                [
+                    "security", "--offline=yes", "--root=\(root)", "--threshold=20", "--no-pager",
+                    Self.installedUnits(root)[0],
+                ]
             )
-            #expect(run.status == 0, "\(run.lines.filter { $0.contains("✗") || $0.contains("Overall") }.joined(separator: "\n"))")
+            #expect(
+                run.status == 0,
+                "\(run.lines.filter { $0.contains("✗") || $0.contains("Overall") }.joined(separator: "\n"))"
+            )
         }
 
         /// Needs root: tmpfiles changes the group of the config to the new user's.
-        @Test("sysusers creates the user; tmpfiles gives its group the config and nobody else", .enabled(if: getuid() == 0))
+        @Test(
+            "sysusers creates the user; tmpfiles gives its group the config and nobody else",
+            .enabled(if: getuid() == 0)
+        )
         func sysusersAndTmpfiles() async throws {
             let root = try Self.temporaryRoot()
             defer { try? FileManager.default.removeItem(atPath: root) }
@@ -199,12 +259,16 @@ extension IntegrationTests {
             let fields = user.split(separator: ":", omittingEmptySubsequences: false)
             #expect(fields.last == "/usr/sbin/nologin" || fields.last == "/sbin/nologin", "\(user)")
             let group = try String(contentsOfFile: "\(root)/etc/group", encoding: .utf8)
-            let gid = try #require(group.split(separator: "\n").first { $0.hasPrefix("\(Self.name):") }?.split(separator: ":")[2])
+            let gid = try #require(
+                group.split(separator: "\n").first { $0.hasPrefix("\(Self.name):") }?.split(separator: ":")[2]
+            )
 
             let tmpfiles = try await ToolRun.run("systemd-tmpfiles", ["--root=\(root)", "--create", tmpfilesFile])
             #expect(tmpfiles.status == 0, "\(tmpfiles.output)")
             #expect(tmpfiles.lines.isEmpty, "\(tmpfiles.output)")
-            for (path, mode) in [("\(root)/etc/\(Self.name)", 0o750), ("\(root)/etc/\(Self.name)/\(Self.name).conf", 0o640)] {
+            for (path, mode) in [
+                ("\(root)/etc/\(Self.name)", 0o750), ("\(root)/etc/\(Self.name)/\(Self.name).conf", 0o640),
+            ] {
                 let attributes = try FileManager.default.attributesOfItem(atPath: path)
                 #expect(attributes[.posixPermissions] as? Int == mode, "\(path)")
                 #expect((attributes[.groupOwnerAccountID] as? NSNumber)?.stringValue == String(gid), "\(path)")

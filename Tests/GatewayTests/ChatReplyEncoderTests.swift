@@ -1,7 +1,7 @@
 import ChatContract
 import NIOCore
-import Testing
 import TestSupport
+import Testing
 import WebSocketProtocol
 
 @testable import Gateway
@@ -27,7 +27,11 @@ struct ChatReplyEncoderTests {
     }
 
     /// `text` masked with `mask`, as it sits in a client's frame, and the payload view of it.
-    static func withPayload<R>(_ text: String, mask: [UInt8] = ClientFrameEncoder.defaultMask, _ body: (WebSocketPayload) -> R) -> R {
+    static func withPayload<R>(
+        _ text: String,
+        mask: [UInt8] = ClientFrameEncoder.defaultMask,
+        _ body: (WebSocketPayload) -> R
+    ) -> R {
         let masked = Array(text.utf8).enumerated().map { $0.element ^ mask[$0.offset & 3] }
         return masked.withUnsafeBytes { body(WebSocketPayload(bytes: $0, maskKey: ClientFrameEncoder.maskKey(mask))) }
     }
@@ -60,11 +64,29 @@ struct ChatReplyEncoderTests {
     @Test func nackOfAFailedDelivery() {
         var encoder = ChatReplyEncoder()
         var output = ByteBuffer()
-        encoder.nack(.number(3), code: "MSG_TIMED_OUT", message: "Local: \"timed\" out\n", retriable: true, into: &output)
-        #expect(Self.json(output) == #"{"nack":3,"error":{"code":"MSG_TIMED_OUT","message":"Local: \"timed\" out\n"},"retriable":true}"#)
+        encoder.nack(
+            .number(3),
+            code: "MSG_TIMED_OUT",
+            message: "Local: \"timed\" out\n",
+            retriable: true,
+            into: &output
+        )
+        #expect(
+            Self.json(output)
+                == #"{"nack":3,"error":{"code":"MSG_TIMED_OUT","message":"Local: \"timed\" out\n"},"retriable":true}"#
+        )
         var other = ByteBuffer()
-        encoder.nack(.clientID(Array("42".utf8)), code: "TOPIC_AUTHORIZATION_FAILED", message: "denied", retriable: false, into: &other)
-        #expect(Self.json(other) == #"{"nack":42,"error":{"code":"TOPIC_AUTHORIZATION_FAILED","message":"denied"},"retriable":false}"#)
+        encoder.nack(
+            .clientID(Array("42".utf8)),
+            code: "TOPIC_AUTHORIZATION_FAILED",
+            message: "denied",
+            retriable: false,
+            into: &other
+        )
+        #expect(
+            Self.json(other)
+                == #"{"nack":42,"error":{"code":"TOPIC_AUTHORIZATION_FAILED","message":"denied"},"retriable":false}"#
+        )
     }
 
     @Test func shutdownNackWithAndWithoutID() {

@@ -36,7 +36,10 @@ struct ConnectionStateMachineTests {
 
     /// Two messages a second, one second of burst (two messages), closed after `closeAfter` in violation.
     static func rate(now: UInt64, closeAfter: Duration = .seconds(1)) -> ConnectionRateLimit {
-        ConnectionRateLimit(GatewayLimits(messagesPerSecond: 2, burstSeconds: 1, rateViolationClose: closeAfter), now: now)!
+        ConnectionRateLimit(
+            GatewayLimits(messagesPerSecond: 2, burstSeconds: 1, rateViolationClose: closeAfter),
+            now: now
+        )!
     }
 
     static let second: UInt64 = 1_000_000_000
@@ -353,7 +356,10 @@ struct ConnectionStateMachineTests {
     @Test func aPingDueInTheSweepThatClosesForOverloadGoesFirst() {
         var liveness = ConnectionLiveness(timeouts: .init(idle: 0, ping: 5, overloadClose: 5), now: 0)
         check(liveness.sweep(now: 1, notReadByUs: false, blockedByKafka: true, sequence: 0), .nothing)
-        check(liveness.sweep(now: 6, notReadByUs: false, blockedByKafka: true, sequence: 0), .pingThenClose(.overloaded))
+        check(
+            liveness.sweep(now: 6, notReadByUs: false, blockedByKafka: true, sequence: 0),
+            .pingThenClose(.overloaded)
+        )
     }
 
     @Test func noSweepWhileDrainingOrClosing() {

@@ -1,14 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ChatContract
 import Ingest
 import Monitoring
 import NIOCore
-import Testing
 import TestSupport
+import Testing
 
 @testable import Gateway
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The connection handler in an `EmbeddedChannel`: frames in, ring records and frames out, reads passed on
 /// or held back. Each test is synchronous, so the embedded loop stays on the test's thread.
@@ -41,7 +42,11 @@ struct WebSocketConnectionHandlerTests {
 
     @Test func messagesOfOneReadAreAllPushedInOrder() throws {
         let connection = try ConnectionUnderTest()
-        try connection.send(ClientFrameEncoder.text(Self.message(1)), ClientFrameEncoder.text(Self.message(2)), ClientFrameEncoder.text(Self.message(3)))
+        try connection.send(
+            ClientFrameEncoder.text(Self.message(1)),
+            ClientFrameEncoder.text(Self.message(2)),
+            ClientFrameEncoder.text(Self.message(3))
+        )
         let records = connection.drainRing()
         #expect(records.map(\.record) == [Self.message(1), Self.message(2), Self.message(3)])
         #expect(records.map(\.ticket.sequence) == [1, 2, 3])
@@ -75,7 +80,9 @@ struct WebSocketConnectionHandlerTests {
         try connection.send(ClientFrameEncoder.binary([1, 2, 3]))
         #expect(
             try connection.written().map(\.text)
-                == [#"{"error":{"code":"unsupported_frame","message":"binary frames are not accepted; send each message as a JSON text frame"}}"#]
+                == [
+                    #"{"error":{"code":"unsupported_frame","message":"binary frames are not accepted; send each message as a JSON text frame"}}"#
+                ]
         )
         #expect(connection.drainRing().isEmpty)
     }
@@ -90,7 +97,10 @@ struct WebSocketConnectionHandlerTests {
 
     @Test func deliveryResultsAreAckedAndNacked() throws {
         let connection = try ConnectionUnderTest(acks: true)
-        try connection.send(ClientFrameEncoder.text(Self.message(1, id: #""m1""#)), ClientFrameEncoder.text(Self.message(2)))
+        try connection.send(
+            ClientFrameEncoder.text(Self.message(1, id: #""m1""#)),
+            ClientFrameEncoder.text(Self.message(2))
+        )
         let tickets = connection.drainRing().map(\.ticket)
         #expect(tickets.map(\.wantsAck) == [true, true])
         #expect(try connection.written().isEmpty)
@@ -112,7 +122,11 @@ struct WebSocketConnectionHandlerTests {
         var configuration = GatewayConfiguration()
         configuration.maxAcksInFlight = 2
         let connection = try ConnectionUnderTest(acks: true, configuration: configuration)
-        try connection.send(ClientFrameEncoder.text(Self.message(1)), ClientFrameEncoder.text(Self.message(2)), ClientFrameEncoder.text(Self.message(3)))
+        try connection.send(
+            ClientFrameEncoder.text(Self.message(1)),
+            ClientFrameEncoder.text(Self.message(2)),
+            ClientFrameEncoder.text(Self.message(3))
+        )
         let tickets = connection.drainRing().map(\.ticket)
         #expect(tickets.count == 2)
         #expect(connection.connections.paused == 1)
@@ -217,7 +231,10 @@ struct WebSocketConnectionHandlerTests {
 
     @Test func aProtocolViolationSendsItsCloseCodeAndClosesTheChannel() throws {
         let connection = try ConnectionUnderTest()
-        try connection.send(ClientFrameEncoder.text(Self.hello), ClientFrameEncoder.frame(opcode: 0x1, [0x41], mask: nil))
+        try connection.send(
+            ClientFrameEncoder.text(Self.hello),
+            ClientFrameEncoder.frame(opcode: 0x1, [0x41], mask: nil)
+        )
         let frames = try connection.written()
         #expect(frames.map(\.opcode) == [ServerFrame.close])
         #expect(frames.first?.closeCode == 1002)
@@ -229,7 +246,12 @@ struct WebSocketConnectionHandlerTests {
 
     @Test func invalidUTF8FailsTheConnectionWith1007() throws {
         let connection = try ConnectionUnderTest()
-        try connection.send(ClientFrameEncoder.frame(opcode: 0x1, Array(#"{"sender":""#.utf8) + [0xFF] + Array(#"","text":"x","tag":"t"}"#.utf8)))
+        try connection.send(
+            ClientFrameEncoder.frame(
+                opcode: 0x1,
+                Array(#"{"sender":""#.utf8) + [0xFF] + Array(#"","text":"x","tag":"t"}"#.utf8)
+            )
+        )
         let frames = try connection.written()
         #expect(frames.map(\.closeCode) == [1007])
         #expect(frames.first?.closeReason == "text message is not valid UTF-8")
@@ -322,14 +344,20 @@ struct WebSocketConnectionHandlerTests {
     @Test func theShutdownSequenceRefusesBlockedMessagesThenSaysGoodbye() throws {
         let connection = try ConnectionUnderTest(acks: true)
         connection.fillRing()
-        try connection.send(ClientFrameEncoder.text(Self.message(1, id: #""s1""#)), ClientFrameEncoder.text(Self.message(2)))
+        try connection.send(
+            ClientFrameEncoder.text(Self.message(1, id: #""s1""#)),
+            ClientFrameEncoder.text(Self.message(2))
+        )
         connection.handler.beginDraining()
         #expect(!connection.read())
         #expect(connection.handler.hasBlockedInput)
 
         connection.handler.refuseBlockedInput()
-        let shuttingDown = #","error":{"code":"shutting_down","message":"the server shut down before this message could be queued"},"retriable":true}"#
-        #expect(try connection.written().map(\.text) == [#"{"nack":"s1""# + shuttingDown, #"{"nack":2"# + shuttingDown])
+        let shuttingDown =
+            #","error":{"code":"shutting_down","message":"the server shut down before this message could be queued"},"retriable":true}"#
+        #expect(
+            try connection.written().map(\.text) == [#"{"nack":"s1""# + shuttingDown, #"{"nack":2"# + shuttingDown]
+        )
         #expect(connection.counters.refusedAtShutdown == 2)
         #expect(!connection.handler.hasBlockedInput)
         #expect(connection.connections.paused == 0)

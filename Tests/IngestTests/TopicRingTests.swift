@@ -1,6 +1,6 @@
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 @testable import Ingest
 
@@ -21,7 +21,9 @@ struct TopicRingTests {
         var expected: [Sent] = []
         for index in 0..<20 {
             let sent = Sent(
-                payload: pattern(count: index * 7, seed: UInt64(index)), opaque: UInt64(index), tag: UInt32(100 + index)
+                payload: pattern(count: index * 7, seed: UInt64(index)),
+                opaque: UInt64(index),
+                tag: UInt32(100 + index)
             )
             #expect(push(sent, into: ring) == .pushed)
             expected.append(sent)
@@ -52,7 +54,11 @@ struct TopicRingTests {
         var pushed: [Sent] = []
         var result = RingPushResult.pushed
         while result == .pushed {
-            let sent = Sent(payload: pattern(count: 100, seed: UInt64(pushed.count)), opaque: UInt64(pushed.count), tag: 7)
+            let sent = Sent(
+                payload: pattern(count: 100, seed: UInt64(pushed.count)),
+                opaque: UInt64(pushed.count),
+                tag: 7
+            )
             var filled = false
             result = ring.push(payloadCount: 100, opaque: sent.opaque, tag: sent.tag) { buffer in
                 filled = true
@@ -87,7 +93,9 @@ struct TopicRingTests {
         #expect(ring.capacityBytes == 4096)
         #expect(ring.maxPayloadBytes == 2048 - 16)
         var called = false
-        #expect(ring.push(payloadCount: ring.maxPayloadBytes + 1, opaque: 0, tag: 0) { _ in called = true } == .tooLarge)
+        #expect(
+            ring.push(payloadCount: ring.maxPayloadBytes + 1, opaque: 0, tag: 0) { _ in called = true } == .tooLarge
+        )
         #expect(ring.push(payloadCount: 1 << 40, opaque: 0, tag: 0) { _ in called = true } == .tooLarge)
         #expect(!called)
         #expect(ring.isEmpty)
@@ -110,7 +118,11 @@ struct TopicRingTests {
         var bytesPushed = 0
         var fulls = 0
         for (index, size) in sizes.enumerated() {
-            let sent = Sent(payload: pattern(count: size, seed: UInt64(index)), opaque: UInt64(index), tag: UInt32(size))
+            let sent = Sent(
+                payload: pattern(count: size, seed: UInt64(index)),
+                opaque: UInt64(index),
+                tag: UInt32(size)
+            )
             while push(sent, into: ring) == .full {
                 fulls += 1
                 // Consume a random prefix (at least one record), refusing the one after it.
@@ -184,7 +196,9 @@ struct TopicRingTests {
             }
             #expect(ring.isEmpty)
             let biggest = Sent(
-                payload: pattern(count: ring.maxPayloadBytes, seed: UInt64(target)), opaque: UInt64(target), tag: 1
+                payload: pattern(count: ring.maxPayloadBytes, seed: UInt64(target)),
+                opaque: UInt64(target),
+                tag: 1
             )
             #expect(push(biggest, into: ring) == .pushed, "tail offset \(target)")
             let padding = 4096 - target < 2048 ? 4096 - target : 0
@@ -202,21 +216,33 @@ struct TopicRingTests {
         let usedBefore = ring.usedBytes
 
         var offered: [Sent] = []
-        #expect(ring.drain(maxRecords: .max) { record in
-            offered.append(Sent(record))
-            return offered.count < 2  // take the first, refuse the second
-        } == 1)
+        #expect(
+            ring.drain(maxRecords: .max) { record in
+                offered.append(Sent(record))
+                return offered.count < 2  // take the first, refuse the second
+            } == 1
+        )
         #expect(offered == [records[0], records[1]])
         #expect(ring.usedBytes == usedBefore - RingHeader.recordBytes(payloadCount: 50))
 
         // Refusing again changes nothing.
         var again: Sent?
-        #expect(ring.drain(maxRecords: .max) { again = Sent($0); return false } == 0)
+        #expect(
+            ring.drain(maxRecords: .max) {
+                again = Sent($0)
+                return false
+            } == 0
+        )
         #expect(again == records[1])
 
         // maxRecords stops without consuming more.
         #expect(ring.drain(maxRecords: 1) { _ in true } == 1)
-        #expect(ring.drain(maxRecords: 0) { _ in Issue.record("offered with maxRecords 0"); return true } == 0)
+        #expect(
+            ring.drain(maxRecords: 0) { _ in
+                Issue.record("offered with maxRecords 0")
+                return true
+            } == 0
+        )
         #expect(drainAll(ring) == [records[2]])
         #expect(ring.isEmpty)
     }
@@ -232,7 +258,10 @@ struct TopicRingTests {
             // Reserved, not committed: the consumer takes `first`, then stops at this record even though
             // a later one commits in the meantime.
             #expect(push(third, into: ring) == .pushed)
-            _ = ring.drain(maxRecords: .max) { duringFill.append(Sent($0)); return true }
+            _ = ring.drain(maxRecords: .max) {
+                duringFill.append(Sent($0))
+                return true
+            }
             #expect(!ring.isEmpty)
         }
         #expect(result == .pushed)
@@ -277,12 +306,19 @@ struct TopicRingTests {
             #expect(offeredWhileReserved == 0)
 
             var received: [Sent] = []
-            #expect(ring.drain(maxRecords: .max) { received.append(Sent($0)); return true } == 1)
+            #expect(
+                ring.drain(maxRecords: .max) {
+                    received.append(Sent($0))
+                    return true
+                } == 1
+            )
             #expect(received.first?.opaque == UInt64(index))
             #expect(received.first?.payload.count == count)
             #expect(ring.isEmpty)
 
-            for word in 0..<(recordBytes / 8) { forgedWord[tailOffset / 8 + word] = word >= 2 && (word - 2) * 8 + 8 <= count }
+            for word in 0..<(recordBytes / 8) {
+                forgedWord[tailOffset / 8 + word] = word >= 2 && (word - 2) * 8 + 8 <= count
+            }
             tailOffset = (tailOffset + recordBytes) % 4096
         }
         #expect(headersOnForgedBytes > 1000)
@@ -291,9 +327,11 @@ struct TopicRingTests {
     @Test func unwrittenPayloadBytesReadAsZeroNotStaleData() {
         let ring = TopicRing(capacityBytes: 4096)
         for _ in 0..<4 {  // two laps of 0xFF payloads
-            #expect(ring.push(payloadCount: ring.maxPayloadBytes, opaque: 0, tag: 0) { buffer in
-                for index in buffer.indices { buffer[index] = 0xFF }
-            } == .pushed)
+            #expect(
+                ring.push(payloadCount: ring.maxPayloadBytes, opaque: 0, tag: 0) { buffer in
+                    for index in buffer.indices { buffer[index] = 0xFF }
+                } == .pushed
+            )
             #expect(ring.drain(maxRecords: .max) { _ in true } == 1)
         }
         for count in [1, 13, 100, ring.maxPayloadBytes] {
@@ -316,52 +354,56 @@ struct TopicRingTests {
         var threads: [pthread_t] = []
         for producer in 0..<producers {
             let stats = stats[producer]
-            threads.append(startThread {
-                var waits = 0
-                for sequence in 0..<perProducer {
-                    let count = stressSize(producer: producer, sequence: sequence, max: ring.maxPayloadBytes)
-                    while true {
-                        let result = ring.push(
-                            payloadCount: count,
-                            opaque: UInt64(producer) << 56 | UInt64(sequence),
-                            tag: stressTag(count: count)
-                        ) { buffer in
-                            writeStressPayload(buffer, producer: producer, sequence: sequence)
+            threads.append(
+                startThread {
+                    var waits = 0
+                    for sequence in 0..<perProducer {
+                        let count = stressSize(producer: producer, sequence: sequence, max: ring.maxPayloadBytes)
+                        while true {
+                            let result = ring.push(
+                                payloadCount: count,
+                                opaque: UInt64(producer) << 56 | UInt64(sequence),
+                                tag: stressTag(count: count)
+                            ) { buffer in
+                                writeStressPayload(buffer, producer: producer, sequence: sequence)
+                            }
+                            if result == .pushed { break }
+                            precondition(result == .full)
+                            stats.fulls += 1
+                            if stop.isSet { return }
+                            backOff(attempt: &waits)
                         }
-                        if result == .pushed { break }
-                        precondition(result == .full)
-                        stats.fulls += 1
-                        if stop.isSet { return }
-                        backOff(attempt: &waits)
+                        stats.pushed += 1
+                        waits = 0
                     }
-                    stats.pushed += 1
-                    waits = 0
                 }
-            })
+            )
         }
 
         let check = ConsumerCheck(producers: producers, maxPayloadBytes: ring.maxPayloadBytes)
         let total = producers * perProducer
-        threads.append(startThread {
-            var lastProgress = ContinuousClock.now
-            while check.received < total {
-                let consumed = ring.drain(maxRecords: 512) { record in
-                    check.verify(record)
-                    return true
-                }
-                if consumed > 0 {
-                    check.drainsWithRecords += 1
-                    lastProgress = .now
-                } else {
-                    if ContinuousClock.now - lastProgress > .seconds(60) {
-                        check.failures.append("no progress for 60 s at \(check.received) records")
-                        stop.set()
-                        return
+        threads.append(
+            startThread {
+                var lastProgress = ContinuousClock.now
+                while check.received < total {
+                    let consumed = ring.drain(maxRecords: 512) { record in
+                        check.verify(record)
+                        return true
                     }
-                    sched_yield()
+                    if consumed > 0 {
+                        check.drainsWithRecords += 1
+                        lastProgress = .now
+                    } else {
+                        if ContinuousClock.now - lastProgress > .seconds(60) {
+                            check.failures.append("no progress for 60 s at \(check.received) records")
+                            stop.set()
+                            return
+                        }
+                        sched_yield()
+                    }
                 }
             }
-        })
+        )
         for thread in threads { pthread_join(thread, nil) }
         let elapsed = ContinuousClock.now - started
 
@@ -411,7 +453,10 @@ private func push(_ sent: Sent, into ring: TopicRing) -> RingPushResult {
 
 private func drainAll(_ ring: TopicRing) -> [Sent] {
     var received: [Sent] = []
-    _ = ring.drain(maxRecords: .max) { received.append(Sent($0)); return true }
+    _ = ring.drain(maxRecords: .max) {
+        received.append(Sent($0))
+        return true
+    }
     return received
 }
 
@@ -430,7 +475,6 @@ private func pattern(count: Int, seed: UInt64) -> [UInt8] {
     }
     return bytes
 }
-
 
 // Stress payload: [producer: UInt32][sequence: UInt64][pattern bytes derived from both and the index].
 
@@ -499,8 +543,12 @@ private final class ConsumerCheck: @unchecked Sendable {
             fail("producer \(producer): got sequence \(sequence), expected \(nextSequence[producer])")
         }
         nextSequence[producer] = sequence + 1
-        if record.opaque != UInt64(producer) << 56 | UInt64(sequence) { fail("opaque mismatch at \(producer)/\(sequence)") }
-        if record.tag != stressTag(count: record.payload.count) { fail("tag/length mismatch at \(producer)/\(sequence)") }
+        if record.opaque != UInt64(producer) << 56 | UInt64(sequence) {
+            fail("opaque mismatch at \(producer)/\(sequence)")
+        }
+        if record.tag != stressTag(count: record.payload.count) {
+            fail("tag/length mismatch at \(producer)/\(sequence)")
+        }
         if record.payload.count != stressSize(producer: producer, sequence: sequence, max: maxPayloadBytes) {
             fail("length mismatch at \(producer)/\(sequence)")
         }
@@ -534,10 +582,15 @@ private func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
     #else
     var thread = pthread_t()
     #endif
-    let status = pthread_create(&thread, nil, { context in
-        Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().run()
-        return nil
-    }, context)
+    let status = pthread_create(
+        &thread,
+        nil,
+        { context in
+            Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().run()
+            return nil
+        },
+        context
+    )
     precondition(status == 0, "pthread_create failed: \(status)")
     #if canImport(Darwin)
     return thread!

@@ -36,7 +36,12 @@ import Testing
         histogram.record(nanoseconds: 7_000_000)
         histogram.record(nanoseconds: 500_000_000_000)
         var output: [UInt8] = []
-        HistogramExposition.write(name: "kcp_test_seconds", help: "A test.", snapshot: histogram.snapshot(), into: &output)
+        HistogramExposition.write(
+            name: "kcp_test_seconds",
+            help: "A test.",
+            snapshot: histogram.snapshot(),
+            into: &output
+        )
         let lines = String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
         #expect(lines[0] == "# HELP kcp_test_seconds A test.")
         #expect(lines[1] == "# TYPE kcp_test_seconds histogram")

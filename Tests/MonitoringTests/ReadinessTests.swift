@@ -44,7 +44,9 @@ import Testing
     @Test func theReplyIsJSONWithCodesAndMessages() {
         let json = self.evaluate(reachable: false, kafka: KafkaStatistics(brokers: [])).json
         #expect(json.contains("\"ready\":false"))
-        #expect(json.contains("{\"code\":\"broker_unreachable\",\"message\":\"no Kafka broker answered the last check\"}"))
+        #expect(
+            json.contains("{\"code\":\"broker_unreachable\",\"message\":\"no Kafka broker answered the last check\"}")
+        )
         #expect(json.contains("\"brokersUp\":0"))
     }
 }

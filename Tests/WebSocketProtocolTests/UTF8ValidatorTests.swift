@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 @testable import WebSocketProtocol
 
@@ -7,7 +7,12 @@ import TestSupport
 struct UTF8ValidatorTests {
     /// Feeds `plain` masked with `mask` (starting at payload offset `maskOffset`) in the given chunk sizes.
     /// Returns the index of the chunk where `feed` first returned false (nil if none) and the final boundary state.
-    static func run(_ plain: [UInt8], chunks: [Int], mask: UInt32, maskOffset: Int) -> (
+    static func run(
+        _ plain: [UInt8],
+        chunks: [Int],
+        mask: UInt32,
+        maskOffset: Int
+    ) -> (
         failedChunk: Int?, atBoundary: Bool, chunkStarts: [Int]
     ) {
         let masked = plain.enumerated().map { $0.element ^ WebSocketMask.byte(of: mask, at: maskOffset + $0.offset) }

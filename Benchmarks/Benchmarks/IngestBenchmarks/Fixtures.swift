@@ -62,7 +62,9 @@ enum MessageSize: CaseIterable {
 enum ChatMessageFactory {
     private static let senders = ["alice", "bob", "carol.k", "dave_99", "erin-ops", "frank", "grace.h", "heidi"]
     private static let tags = ["chat", "greeting", "question", "reply", "ops", "random"]
-    private static let words = ["hello", "there", "how", "is", "the", "deploy", "going", "today", "ok", "see", "you", "soon"]
+    private static let words = [
+        "hello", "there", "how", "is", "the", "deploy", "going", "today", "ok", "see", "you", "soon",
+    ]
     /// Pieces of a long text: non-ASCII (2, 3 and 4-byte UTF-8) and escapes, each kept whole.
     private static let richPieces = [
         "café ", "naïve ", "日本語 ", "🙂 ", "\\\"quoted\\\" ", "line\\nbreak ", "\\u00e9t\\u00e9 ", "tab\\there ",

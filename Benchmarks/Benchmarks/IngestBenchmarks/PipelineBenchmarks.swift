@@ -83,7 +83,11 @@ final class FramePipeline {
                     tag: 0
                 ) { destination in
                     _ = ChatMessageValidator.writeCanonical(
-                        message, from: payload.bytes, maskKey: payload.maskKey, to: destination.baseAddress!)
+                        message,
+                        from: payload.bytes,
+                        maskKey: payload.maskKey,
+                        to: destination.baseAddress!
+                    )
                 }
                 if result == .pushed {
                     pushed += 1

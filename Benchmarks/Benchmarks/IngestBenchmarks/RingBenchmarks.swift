@@ -192,7 +192,12 @@ final class RingLoad: @unchecked Sendable {
             var pushed = 0
             while pushed < share {
                 let opaque = UInt64(index) << 32 | UInt64(pushed)
-                switch ring.push(payloadCount: bytes.count, opaque: opaque, tag: 0, fill: { $0.copyMemory(from: bytes) }) {
+                switch ring.push(
+                    payloadCount: bytes.count,
+                    opaque: opaque,
+                    tag: 0,
+                    fill: { $0.copyMemory(from: bytes) }
+                ) {
                 case .pushed:
                     pushed += 1
                 case .full:

@@ -42,7 +42,11 @@ func registerValidatorBenchmarks() {
             for index in benchmark.scaledIterations {
                 let sample = samples[index & indexMask]
                 written &+= ChatMessageValidator.writeCanonical(
-                    sample.message, from: sample.bytes, maskKey: sample.maskKey, to: destination)
+                    sample.message,
+                    from: sample.bytes,
+                    maskKey: sample.maskKey,
+                    to: destination
+                )
             }
             blackHole(written)
             blackHole(destination.load(as: UInt8.self))
@@ -56,7 +60,9 @@ func registerValidatorBenchmarks() {
 /// interpolation; 3 mallocs per message when written), so this must read non-zero. If it reads 0, the malloc
 /// interposer is not active and the zeros elsewhere mean nothing. Also the price of refusing a message.
 private func registerRejectionControl() {
-    let plain = Array(#"{"sender":"alice","text":12345,"tag":"chat","note":"text must be a string, not a number"}"#.utf8)
+    let plain = Array(
+        #"{"sender":"alice","text":12345,"tag":"chat","note":"text must be a string, not a number"}"#.utf8
+    )
     let maskKey: UInt32 = 0x5A17_C0DE
     let masked = UnsafeMutableRawBufferPointer.allocate(byteCount: plain.count, alignment: 16)
     plain.withUnsafeBytes { WebSocketMask.copyUnmasking($0, maskKey: maskKey, into: masked) }

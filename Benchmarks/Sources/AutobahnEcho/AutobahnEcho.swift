@@ -1,10 +1,11 @@
 import ArgumentParser
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A WebSocket echo server for the Autobahn|Testsuite conformance run (`scripts/autobahn`).
 ///

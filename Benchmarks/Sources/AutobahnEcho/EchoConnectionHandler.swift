@@ -69,11 +69,32 @@ final class EchoConnectionHandler: ChannelInboundHandler {
     private func handle(_ event: WebSocketEvent) -> WebSocketEventDisposition {
         switch event {
         case .text(let payload):
-            self.append { WebSocketFrameWriter.writeFrame(opcode: .text, payload: payload.bytes, maskKey: payload.maskKey, into: &$0) }
+            self.append {
+                WebSocketFrameWriter.writeFrame(
+                    opcode: .text,
+                    payload: payload.bytes,
+                    maskKey: payload.maskKey,
+                    into: &$0
+                )
+            }
         case .binary(let payload):
-            self.append { WebSocketFrameWriter.writeFrame(opcode: .binary, payload: payload.bytes, maskKey: payload.maskKey, into: &$0) }
+            self.append {
+                WebSocketFrameWriter.writeFrame(
+                    opcode: .binary,
+                    payload: payload.bytes,
+                    maskKey: payload.maskKey,
+                    into: &$0
+                )
+            }
         case .ping(let payload):
-            self.append { WebSocketFrameWriter.writeFrame(opcode: .pong, payload: payload.bytes, maskKey: payload.maskKey, into: &$0) }
+            self.append {
+                WebSocketFrameWriter.writeFrame(
+                    opcode: .pong,
+                    payload: payload.bytes,
+                    maskKey: payload.maskKey,
+                    into: &$0
+                )
+            }
         case .pong:
             break
         case .close(let code, _):

@@ -19,7 +19,9 @@ final class EchoWebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
         self.handshake = NIOWebSocketServerUpgrader(
             automaticErrorHandling: false,
             // The suite names its report files after the `Server` header.
-            shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders([("Server", "autobahn-echo")])) },
+            shouldUpgrade: { channel, _ in
+                channel.eventLoop.makeSucceededFuture(HTTPHeaders([("Server", "autobahn-echo")]))
+            },
             upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededVoidFuture() }
         )
     }

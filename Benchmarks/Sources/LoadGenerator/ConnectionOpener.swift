@@ -9,7 +9,8 @@ enum ConnectionOpener {
         var firstError: String?
     }
 
-    static func open(count: Int, wave: Int, plan: LoadPlan, contexts: [LoopContext], counters: LoadCounters) -> Outcome {
+    static func open(count: Int, wave: Int, plan: LoadPlan, contexts: [LoopContext], counters: LoadCounters) -> Outcome
+    {
         var outcome = Outcome()
         var next = 0
         while next < count {
@@ -31,7 +32,8 @@ enum ConnectionOpener {
     }
 
     /// Succeeds once the server answered the upgrade with 101.
-    static func connect(index: Int, plan: LoadPlan, owner: LoopContext, counters: LoadCounters) -> EventLoopFuture<Void> {
+    static func connect(index: Int, plan: LoadPlan, owner: LoopContext, counters: LoadCounters) -> EventLoopFuture<Void>
+    {
         let ready = owner.loop.makePromise(of: Void.self)
         let address: SocketAddress
         do {

@@ -112,7 +112,9 @@ struct DaemonLoad {
             let codes = try context.loop.submit { context.closeCodes }.wait()
             closeCodes.merge(codes, uniquingKeysWith: +)
         }
-        var notes = ["framesPerWrite=\(plan.framesPerWrite) rate=\(plan.rate > 0 ? ProgressLine.fixed(plan.rate, 0) + "/s" : "unlimited") acks=\(plan.acks) eventLoops=\(contexts.count)"]
+        var notes = [
+            "framesPerWrite=\(plan.framesPerWrite) rate=\(plan.rate > 0 ? ProgressLine.fixed(plan.rate, 0) + "/s" : "unlimited") acks=\(plan.acks) eventLoops=\(contexts.count)"
+        ]
         if let delivery {
             notes.append(
                 "delivered = growth of the topics' watermarks (independent of the daemon; counting all \(plan.topics.count) "

@@ -23,7 +23,13 @@ struct IdleLoad {
 
         let cpuAtStart = ProcessCPU.seconds()
         let start = MonotonicClock.now()
-        let opened = ConnectionOpener.open(count: self.count, wave: 500, plan: plan, contexts: contexts, counters: counters)
+        let opened = ConnectionOpener.open(
+            count: self.count,
+            wave: 500,
+            plan: plan,
+            contexts: contexts,
+            counters: counters
+        )
         let openedAt = MonotonicClock.now()
         let established = counters.established.load(ordering: .relaxed)
         guard established > 0 else {
@@ -67,7 +73,9 @@ struct IdleLoad {
             closeCodes: closeCodes,
             cpuSeconds: ProcessCPU.seconds() - cpuAtStart,
             errors: opened.failures + counters.errors.load(ordering: .relaxed),
-            notes: ["established=\(established) (opened in \(ProgressLine.fixed(MonotonicClock.seconds(from: start, to: openedAt), 2)) s)"]
+            notes: [
+                "established=\(established) (opened in \(ProgressLine.fixed(MonotonicClock.seconds(from: start, to: openedAt), 2)) s)"
+            ]
         )
     }
 

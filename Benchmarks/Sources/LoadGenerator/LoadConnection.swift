@@ -146,7 +146,11 @@ final class LoadConnection: ChannelInboundHandler {
         self.counters.open.wrappingIncrement(ordering: .relaxed)
         if self.quota > 0 {
             self.frames = FrameBatch(
-                message: MessageTemplate(connection: self.index, size: self.plan.size, connections: self.plan.connections),
+                message: MessageTemplate(
+                    connection: self.index,
+                    size: self.plan.size,
+                    connections: self.plan.connections
+                ),
                 capacity: self.plan.framesPerWrite
             )
             if self.plan.acks { self.timestamps = SendTimestamps(capacity: Self.ackWindow) }

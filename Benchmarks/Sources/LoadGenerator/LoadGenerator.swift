@@ -56,10 +56,16 @@ struct LoadGenerator: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout at the end, and nothing else on stdout.")
     var json = false
 
-    @Option(help: "Open N idle connections to /send-message/global, print \"idle connections open\", hold them until stdin closes or SIGTERM (needs ulimit -n).")
+    @Option(
+        help:
+            "Open N idle connections to /send-message/global, print \"idle connections open\", hold them until stdin closes or SIGTERM (needs ulimit -n)."
+    )
     var idleConnections: Int?
 
-    @Flag(help: "No WebSocket: produce the same records straight into librdkafka from one thread, with the daemon's settings (an in-process mock cluster when no --bootstrap-servers).")
+    @Flag(
+        help:
+            "No WebSocket: produce the same records straight into librdkafka from one thread, with the daemon's settings (an in-process mock cluster when no --bootstrap-servers)."
+    )
     var raw = false
 
     func validate() throws {
@@ -72,7 +78,9 @@ struct LoadGenerator: ParsableCommand {
         if let duration = self.duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
         guard self.rate >= 0, self.rate.isFinite else { throw ValidationError("--rate must be 0 or positive") }
         guard (1...(1 << 24)).contains(self.size) else { throw ValidationError("--size must be 1…16777216") }
-        guard (1...65_536).contains(self.framesPerWrite) else { throw ValidationError("--frames-per-write must be 1…65536") }
+        guard (1...65_536).contains(self.framesPerWrite) else {
+            throw ValidationError("--frames-per-write must be 1…65536")
+        }
         guard self.drainTimeout >= 0 else { throw ValidationError("--drain-timeout must be 0 or more") }
         if let idle = self.idleConnections {
             guard idle >= 1 else { throw ValidationError("--idle-connections must be at least 1") }

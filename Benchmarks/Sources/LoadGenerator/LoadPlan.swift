@@ -41,7 +41,8 @@ struct LoadPlan: Sendable {
 
     /// The topics that receive messages (with fewer connections than chats, only the first ones do).
     var topics: [String] {
-        self.chats == 0 ? ["kafka.chat.global"] : (0..<min(self.chats, self.connections)).map { "kafka.chat.room-\($0)" }
+        self.chats == 0
+            ? ["kafka.chat.global"] : (0..<min(self.chats, self.connections)).map { "kafka.chat.room-\($0)" }
     }
 
     /// Messages connection `index` sends; `Int.max` when the run is bounded by time.

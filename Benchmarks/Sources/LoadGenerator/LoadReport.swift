@@ -44,8 +44,16 @@ struct LoadReport {
             ("sendPerSecond", Self.number(self.sendPerSecond, 1)),
         ]
         if let latency = self.latency {
-            let percentiles = [("p50", latency.p50), ("p90", latency.p90), ("p99", latency.p99), ("p999", latency.p999), ("max", latency.max)]
-            fields.append(("latencyMs", "{" + percentiles.map { "\"\($0.0)\":\(Self.number($0.1, 3))" }.joined(separator: ",") + "}"))
+            let percentiles = [
+                ("p50", latency.p50), ("p90", latency.p90), ("p99", latency.p99), ("p999", latency.p999),
+                ("max", latency.max),
+            ]
+            fields.append(
+                (
+                    "latencyMs",
+                    "{" + percentiles.map { "\"\($0.0)\":\(Self.number($0.1, 3))" }.joined(separator: ",") + "}"
+                )
+            )
         } else {
             fields.append(("latencyMs", "null"))
         }
@@ -67,7 +75,12 @@ struct LoadReport {
         if self.mode == .idle {
             lines.append("errors=\(self.errors) held \(f(self.durationSeconds, 3)) s")
             if !self.closeCodes.isEmpty {
-                lines.append("close codes: " + self.closeCodes.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "))
+                lines.append(
+                    "close codes: "
+                        + self.closeCodes.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(
+                            separator: " "
+                        )
+                )
             }
             lines.append("generator cpu \(f(self.cpuSeconds, 2)) s")
             return lines.joined(separator: "\n")
@@ -93,7 +106,10 @@ struct LoadReport {
             )
         }
         if !self.closeCodes.isEmpty {
-            lines.append("close codes: " + self.closeCodes.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "))
+            lines.append(
+                "close codes: "
+                    + self.closeCodes.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
+            )
         }
         lines.append("generator cpu \(f(self.cpuSeconds, 2)) s (\(f(self.cpuPercent, 0))% of one core)")
         return lines.joined(separator: "\n")

@@ -57,7 +57,9 @@ final class LoopContext: @unchecked Sendable {
     /// Messages this loop's connections sent, per topic index.
     func sentByTopic() -> [Int] {
         var counts = [Int](repeating: 0, count: self.plan.topics.count)
-        for connection in self.connections { counts[self.plan.topicIndex(connection: connection.index)] += connection.sent }
+        for connection in self.connections {
+            counts[self.plan.topicIndex(connection: connection.index)] += connection.sent
+        }
         return counts
     }
 

@@ -35,13 +35,17 @@ struct LoopbackEndpoint: Sendable, Equatable, CustomStringConvertible {
         let host: Substring
         let portText: Substring
         if hostPort.hasPrefix("[") {
-            guard let close = hostPort.firstIndex(of: "]") else { throw .invalidArgument("\(what): bad address \(hostPort)") }
+            guard let close = hostPort.firstIndex(of: "]") else {
+                throw .invalidArgument("\(what): bad address \(hostPort)")
+            }
             host = hostPort[hostPort.index(after: hostPort.startIndex)..<close]
             let afterClose = hostPort[hostPort.index(after: close)...]
             guard afterClose.hasPrefix(":") else { throw .invalidArgument("\(what): missing port in \(hostPort)") }
             portText = afterClose.dropFirst()
         } else {
-            guard let colon = hostPort.lastIndex(of: ":") else { throw .invalidArgument("\(what): missing port in \(hostPort)") }
+            guard let colon = hostPort.lastIndex(of: ":") else {
+                throw .invalidArgument("\(what): missing port in \(hostPort)")
+            }
             host = hostPort[..<colon]
             portText = hostPort[hostPort.index(after: colon)...]
         }
@@ -49,7 +53,9 @@ struct LoopbackEndpoint: Sendable, Equatable, CustomStringConvertible {
             throw .invalidArgument("\(what): bad port in \(hostPort)")
         }
         guard let numeric = Self.loopbackAddress(String(host)) else {
-            throw .invalidArgument("\(what): \(host) is not a loopback address; the generator only targets 127.0.0.0/8, localhost or ::1")
+            throw .invalidArgument(
+                "\(what): \(host) is not a loopback address; the generator only targets 127.0.0.0/8, localhost or ::1"
+            )
         }
         return LoopbackEndpoint(host: numeric, port: port)
     }

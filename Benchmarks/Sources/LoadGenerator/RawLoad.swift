@@ -96,7 +96,13 @@ struct RawLoad {
         let showProgress = { (progress: inout ProgressLine, histogram: Histogram<UInt64>) in
             let now = MonotonicClock.now()
             guard progress.isDue(now: now) else { return }
-            progress.print(now: now, sent: sent, acked: acked, failed: nacked, p99Micros: histogram.valueAtPercentile(99))
+            progress.print(
+                now: now,
+                sent: sent,
+                acked: acked,
+                failed: nacked,
+                p99Micros: histogram.valueAtPercentile(99)
+            )
         }
 
         var index = 0
@@ -184,7 +190,9 @@ struct RawLoad {
         let cpuSeconds = ProcessCPU.seconds() - cpuAtStart
         progress.finish()
 
-        notes.append("one producer thread, \(plan.rate > 0 ? "rate " + ProgressLine.fixed(plan.rate, 0) + "/s" : "unlimited rate"), daemon's librdkafka settings (acks=all, idempotence, lz4, linger.ms=5)")
+        notes.append(
+            "one producer thread, \(plan.rate > 0 ? "rate " + ProgressLine.fixed(plan.rate, 0) + "/s" : "unlimited rate"), daemon's librdkafka settings (acks=all, idempotence, lz4, linger.ms=5)"
+        )
         notes.append("acked/nacked = delivery reports; delivered = growth of the topics' watermarks")
         if delivery.trimmed {
             notes.append("WARNING: " + delivery.trimmedWarning)

@@ -38,7 +38,9 @@ enum ServerFrameReader {
                 Self.classifyText(UnsafeRawBufferPointer(rebasing: bytes[headerLength..<(headerLength + length)]))
             }
         case 0x8:
-            guard length >= 2, let code = buffer.getInteger(at: payloadStart, as: UInt16.self) else { return .close(1005) }
+            guard length >= 2, let code = buffer.getInteger(at: payloadStart, as: UInt16.self) else {
+                return .close(1005)
+            }
             return .close(code)
         case 0x9:
             return .ping(buffer.getSlice(at: payloadStart, length: length)!)

@@ -1,5 +1,5 @@
-import Foundation
 import ChatContract
+import Foundation
 
 /// What every target checks about one validated chat message, given the validator's result for a payload
 /// as it sat in memory (possibly masked):
@@ -59,7 +59,8 @@ public enum MessageChecks {
             let id = rejection.id.map { copyToken($0, payload: payload, maskKey: maskKey, plain: plain) }
             if let id {
                 fuzzCheck(
-                    id.count <= ReferenceContract.maxIDByteCount && ReferenceJSON.isSingleToken(id, of: [.string, .number]),
+                    id.count <= ReferenceContract.maxIDByteCount
+                        && ReferenceJSON.isSingleToken(id, of: [.string, .number]),
                     "echoed id is not a string or number token: \(hexDump(id))",
                     input: plain
                 )
@@ -89,8 +90,17 @@ public enum MessageChecks {
         let count = ChatMessageValidator.canonicalByteCount(of: message)
         let destination = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 1)
         defer { destination.deallocate() }
-        let written = ChatMessageValidator.writeCanonical(message, from: payload, maskKey: maskKey, to: destination.baseAddress!)
-        fuzzCheck(written == count, "writeCanonical wrote \(written) bytes, canonicalByteCount said \(count)", input: plain)
+        let written = ChatMessageValidator.writeCanonical(
+            message,
+            from: payload,
+            maskKey: maskKey,
+            to: destination.baseAddress!
+        )
+        fuzzCheck(
+            written == count,
+            "writeCanonical wrote \(written) bytes, canonicalByteCount said \(count)",
+            input: plain
+        )
         let record = Array(destination)
 
         // Structure: {"sender":S,"text":T,"tag":G} and nothing else, each of S, T, G one string token.
@@ -99,7 +109,8 @@ public enum MessageChecks {
         for (index, literal) in ["{\"sender\":", ",\"text\":", ",\"tag\":"].enumerated() {
             let literalBytes = Array(literal.utf8)
             fuzzCheck(
-                record.count >= offset + literalBytes.count && Array(record[offset..<offset + literalBytes.count]) == literalBytes,
+                record.count >= offset + literalBytes.count
+                    && Array(record[offset..<offset + literalBytes.count]) == literalBytes,
                 "record field \(index) does not start with \(literal): \(hexDump(record))",
                 input: plain
             )
@@ -173,8 +184,17 @@ public enum MessageChecks {
 
     /// Copies a token out of the (masked) payload into a buffer of exactly its size and compares it with
     /// the plain bytes at the same offsets.
-    private static func copyToken(_ token: TokenSpan, payload: UnsafeRawBufferPointer, maskKey: UInt32, plain: [UInt8]) -> [UInt8] {
-        fuzzCheck(token.start >= 0 && token.count >= 0 && token.end <= plain.count, "token \(token) outside the payload", input: plain)
+    private static func copyToken(
+        _ token: TokenSpan,
+        payload: UnsafeRawBufferPointer,
+        maskKey: UInt32,
+        plain: [UInt8]
+    ) -> [UInt8] {
+        fuzzCheck(
+            token.start >= 0 && token.count >= 0 && token.end <= plain.count,
+            "token \(token) outside the payload",
+            input: plain
+        )
         let destination = UnsafeMutableRawBufferPointer.allocate(byteCount: token.count, alignment: 1)
         defer { destination.deallocate() }
         if token.count > 0 {

@@ -1,7 +1,8 @@
-import FuzzSupport
-@testable import Gateway
 import ChatContract
+import FuzzSupport
 import NIOHTTP1
+
+@testable import Gateway
 
 /// Fuzz target: the request URI of a WebSocket handshake → `HandshakeClassifier.classify`, the function
 /// the upgrader and the HTTP handler both call: path routing, percent-decoding of the chat name,
@@ -111,7 +112,8 @@ private func checkLegalTopic(_ topic: String, uri: [UInt8]) {
 
 private func isTopicByte(_ byte: UInt8) -> Bool {
     switch byte {
-    case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+    case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+        UInt8(ascii: "0")...UInt8(ascii: "9"),
         UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
         true
     default:
@@ -121,7 +123,9 @@ private func isTopicByte(_ byte: UInt8) -> Bool {
 
 /// The path part of a chat URI after the prefix, if the URI is one.
 private func chatSegment(_ uri: [UInt8]) -> [UInt8]? {
-    let path = uri.split(separator: UInt8(ascii: "?"), maxSplits: 1, omittingEmptySubsequences: false).first.map(Array.init) ?? []
+    let path =
+        uri.split(separator: UInt8(ascii: "?"), maxSplits: 1, omittingEmptySubsequences: false).first.map(Array.init)
+        ?? []
     guard path.starts(with: chatPrefix) else { return nil }
     return Array(path[chatPrefix.count...])
 }
@@ -140,7 +144,8 @@ private func percentDecode(_ segment: [UInt8]) -> [UInt8]? {
     var index = 0
     while index < segment.count {
         if segment[index] == UInt8(ascii: "%") {
-            guard index + 2 < segment.count, let high = hex(segment[index + 1]), let low = hex(segment[index + 2]) else {
+            guard index + 2 < segment.count, let high = hex(segment[index + 1]), let low = hex(segment[index + 2])
+            else {
                 return nil
             }
             out.append(high << 4 | low)
@@ -161,7 +166,10 @@ private func expectedRoute(_ uri: [UInt8]) -> Answer {
     for route in ["health", "ready", "metrics", "docs", "asyncapi.json"] where path == Array("/\(route)".utf8) {
         return .route(route)
     }
-    for (old, new) in [("/redoc", "/docs"), ("/docs/", "/docs"), ("/docs/oauth2-redirect", "/docs"), ("/openapi.json", "/asyncapi.json")]
+    for (old, new) in [
+        ("/redoc", "/docs"), ("/docs/", "/docs"), ("/docs/oauth2-redirect", "/docs"),
+        ("/openapi.json", "/asyncapi.json"),
+    ]
     where path == Array(old.utf8) {
         return .route("moved to \(new)")
     }

@@ -1,5 +1,5 @@
-import FuzzSupport
 import ChatContract
+import FuzzSupport
 import NIOCore
 import WebSocketProtocol
 
@@ -126,7 +126,12 @@ final class ConnectionModel {
             let plain = Masking.apply(payload.bytes, key: payload.maskKey)
             if !isClosed {
                 output.clear()
-                WebSocketFrameWriter.writeFrame(opcode: .pong, payload: payload.bytes, maskKey: payload.maskKey, into: &output)
+                WebSocketFrameWriter.writeFrame(
+                    opcode: .pong,
+                    payload: payload.bytes,
+                    maskKey: payload.maskKey,
+                    into: &output
+                )
                 checkServerFrame(opcode: 0xA, payload: plain)
                 transcript.append(.ping(plain))
             }
@@ -156,7 +161,10 @@ final class ConnectionModel {
     /// Redelivery must be the held message; then maybe hold this one (backpressure).
     private func holdIfPaused(isText: Bool, _ plain: [UInt8]) -> Bool {
         if let held = heldMessage {
-            fuzzCheck(held.isText == isText && held.bytes == plain, "the message delivered after retryLater is another one")
+            fuzzCheck(
+                held.isText == isText && held.bytes == plain,
+                "the message delivered after retryLater is another one"
+            )
             heldMessage = nil
         }
         guard pauses?.chance(oneIn: 3) == true else { return false }
@@ -175,7 +183,10 @@ final class ConnectionModel {
         WebSocketFrameWriter.writeClose(code: code, reason: reason, into: &output)
         // The reason may be cut to fit 125 bytes, at a character boundary.
         let frame = Array(output.readableBytesView)
-        fuzzCheck(frame.count >= 4 && frame[0] == 0x88 && Int(frame[1]) == frame.count - 2 && frame[1] <= 125, "bad close frame")
+        fuzzCheck(
+            frame.count >= 4 && frame[0] == 0x88 && Int(frame[1]) == frame.count - 2 && frame[1] <= 125,
+            "bad close frame"
+        )
         fuzzCheck(UInt16(frame[2]) << 8 | UInt16(frame[3]) == code.rawValue, "close frame carries another code")
         let sentReason = Array(frame[4...])
         fuzzCheck(Array(reason.utf8).starts(with: sentReason), "close reason is not a prefix of the reason")

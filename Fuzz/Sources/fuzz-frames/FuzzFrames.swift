@@ -24,7 +24,11 @@ public func fuzzFrames(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let validatesTextUTF8 = options & 0x10 != 0
 
     func model() -> ConnectionModel {
-        ConnectionModel(maxMessageBytes: maxMessageBytes, maxFragments: maxFragments, validatesTextUTF8: validatesTextUTF8)
+        ConnectionModel(
+            maxMessageBytes: maxMessageBytes,
+            maxFragments: maxFragments,
+            validatesTextUTF8: validatesTextUTF8
+        )
     }
 
     let whole = model()

@@ -1,5 +1,5 @@
-import FuzzSupport
 import ChatContract
+import FuzzSupport
 
 /// Fuzz target: `ChatMessageValidator` alone.
 ///

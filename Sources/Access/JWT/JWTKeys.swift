@@ -18,7 +18,9 @@ public struct JWTKeys: Sendable {
         let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
         let secret = fileContents.drop(while: isSpace).reversed().drop(while: isSpace).reversed()
         guard secret.count >= Self.minimumSecretBytes else {
-            throw AccessSetupError("the secret has \(secret.count) bytes; HS256 needs at least \(Self.minimumSecretBytes)")
+            throw AccessSetupError(
+                "the secret has \(secret.count) bytes; HS256 needs at least \(Self.minimumSecretBytes)"
+            )
         }
         self.hs256 = HMACKey(from: Array(secret))
     }

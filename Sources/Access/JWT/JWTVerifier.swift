@@ -17,7 +17,12 @@ public struct JWTVerifier: Sendable {
     public let issuer: String?
     public let leeway: TimeInterval
 
-    public static func make(keys: JWTKeys, audience: String, issuer: String?, leeway: TimeInterval) async throws -> JWTVerifier {
+    public static func make(
+        keys: JWTKeys,
+        audience: String,
+        issuer: String?,
+        leeway: TimeInterval
+    ) async throws -> JWTVerifier {
         var algorithms: [String: any JWTAlgorithm] = [:]
         if let secret = keys.hs256 {
             let collection = JWTKeyCollection()
@@ -72,7 +77,9 @@ public struct JWTVerifier: Sendable {
         guard (try? expiry.verifyNotExpired(currentDate: now.addingTimeInterval(-self.leeway))) != nil else {
             return .failure(.expired)
         }
-        if let notBefore = claims.nbf, (try? notBefore.verifyNotBefore(currentDate: now.addingTimeInterval(self.leeway))) == nil {
+        if let notBefore = claims.nbf,
+            (try? notBefore.verifyNotBefore(currentDate: now.addingTimeInterval(self.leeway))) == nil
+        {
             return .failure(.notYetValid)
         }
         guard let audience = claims.aud, audience.value.contains(self.audience) else { return .failure(.wrongAudience) }

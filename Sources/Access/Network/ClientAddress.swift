@@ -28,7 +28,11 @@ public struct ClientAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// - Parameter forwardedFor: the `X-Forwarded-For` header lines in arrival order.
-    public static func resolve(peer: IPAddress?, forwardedFor: [String], trustedProxies: TrustedProxies) -> ClientAddress {
+    public static func resolve(
+        peer: IPAddress?,
+        forwardedFor: [String],
+        trustedProxies: TrustedProxies
+    ) -> ClientAddress {
         guard let peer, !forwardedFor.isEmpty, trustedProxies.contains(peer) else {
             return ClientAddress(ip: peer, peer: peer)
         }
@@ -46,8 +50,16 @@ public struct ClientAddress: Sendable, Equatable, CustomStringConvertible {
         return ClientAddress(ip: client, peer: peer)
     }
 
-    public static func resolve(peer: SocketAddress?, forwardedFor: [String], trustedProxies: TrustedProxies) -> ClientAddress {
-        self.resolve(peer: peer?.ipAddress.flatMap { IPAddress($0) }, forwardedFor: forwardedFor, trustedProxies: trustedProxies)
+    public static func resolve(
+        peer: SocketAddress?,
+        forwardedFor: [String],
+        trustedProxies: TrustedProxies
+    ) -> ClientAddress {
+        self.resolve(
+            peer: peer?.ipAddress.flatMap { IPAddress($0) },
+            forwardedFor: forwardedFor,
+            trustedProxies: trustedProxies
+        )
     }
 
     /// A hop as proxies write it: `192.0.2.1`, `2001:db8::1`, and leniently `192.0.2.1:4711` or `[2001:db8::1]:4711`.

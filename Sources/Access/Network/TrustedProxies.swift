@@ -1,4 +1,5 @@
 import Foundation
+
 /// The reverse proxies whose `X-Forwarded-For` is believed (`http.trusted_proxies`). From anyone else
 /// the header is ignored: a client could write any address into it.
 public struct TrustedProxies: Sendable, Equatable {
@@ -17,7 +18,9 @@ public struct TrustedProxies: Sendable, Equatable {
             let trimmed = item.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty else { continue }
             guard let block = AddressBlock(trimmed) else {
-                throw AccessSetupError("\"\(trimmed)\" is not an IP address or CIDR block (e.g. 127.0.0.1, 10.0.0.0/8, ::1)")
+                throw AccessSetupError(
+                    "\"\(trimmed)\" is not an IP address or CIDR block (e.g. 127.0.0.1, 10.0.0.0/8, ::1)"
+                )
             }
             blocks.append(block)
         }

@@ -30,7 +30,9 @@ public struct OriginPolicy: Sendable, Equatable {
         var allowed = Set<String>()
         for item in items {
             guard let origin = self.normalized(item) else {
-                throw AccessSetupError("\"\(item)\" is not an origin: expected scheme://host[:port] without a path, e.g. https://chat.example.com")
+                throw AccessSetupError(
+                    "\"\(item)\" is not an origin: expected scheme://host[:port] without a path, e.g. https://chat.example.com"
+                )
             }
             allowed.insert(origin)
         }

@@ -22,7 +22,9 @@ public enum BearerCredential {
                 let parts = parameter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 guard parts[0] == "access_token" else { continue }
                 if found != nil { return .failure(.ambiguous) }
-                guard parts.count == 2, let value = PercentDecoding.decode(parts[1]) else { return .failure(.malformed) }
+                guard parts.count == 2, let value = PercentDecoding.decode(parts[1]) else {
+                    return .failure(.malformed)
+                }
                 found = value
             }
         }
@@ -38,8 +40,10 @@ public enum BearerCredential {
             switch byte {
             case UInt8(ascii: "="):
                 sawPadding = true
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"), UInt8(ascii: "/"):
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"),
+                UInt8(ascii: "/"):
                 if sawPadding { return false }
             default:
                 return false

@@ -27,7 +27,9 @@ public struct StaticTokenSet: Sendable, Equatable {
             if line.isEmpty || line.hasPrefix("#") { continue }
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard fields.count <= 2 else {
-                throw AccessSetupError("line \(lineNumber): expected `TOKEN [chat,chat,…|*]`, found \(fields.count) fields")
+                throw AccessSetupError(
+                    "line \(lineNumber): expected `TOKEN [chat,chat,…|*]`, found \(fields.count) fields"
+                )
             }
             let digest = try self.digest(of: fields[0], line: lineNumber)
             if let earlier = lineOfDigest.updateValue(lineNumber, forKey: digest) {

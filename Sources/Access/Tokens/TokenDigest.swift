@@ -20,7 +20,8 @@ public struct TokenDigest: Hashable, Sendable {
 
     /// Zero when equal; computed over all four words whatever they hold.
     func difference(from other: TokenDigest) -> UInt64 {
-        (self.words.0 ^ other.words.0) | (self.words.1 ^ other.words.1) | (self.words.2 ^ other.words.2) | (self.words.3 ^ other.words.3)
+        (self.words.0 ^ other.words.0) | (self.words.1 ^ other.words.1) | (self.words.2 ^ other.words.2)
+            | (self.words.3 ^ other.words.3)
     }
 
     /// `sha256:` and the first 8 hex digits (see `TokenFingerprint`).

@@ -42,7 +42,8 @@ public enum TokenFailure: Error, Sendable, Equatable {
         case .expired: "the token has expired"
         case .notYetValid: "the token is not valid yet"
         case .missingExpiry: "the token has no exp claim"
-        case .malformed, .unknownToken, .unsupportedAlgorithm, .badSignature, .wrongAudience, .wrongIssuer: "the token is not valid"
+        case .malformed, .unknownToken, .unsupportedAlgorithm, .badSignature, .wrongAudience, .wrongIssuer:
+            "the token is not valid"
         }
     }
 
@@ -50,7 +51,8 @@ public enum TokenFailure: Error, Sendable, Equatable {
     public var challenge: String {
         switch self {
         case .missing: #"Bearer realm="kafka-chat-producer""#
-        case .ambiguous, .notBearer: #"Bearer realm="kafka-chat-producer", error="invalid_request", error_description="\#(self.message)""#
+        case .ambiguous, .notBearer:
+            #"Bearer realm="kafka-chat-producer", error="invalid_request", error_description="\#(self.message)""#
         default: #"Bearer realm="kafka-chat-producer", error="invalid_token", error_description="\#(self.message)""#
         }
     }

@@ -28,7 +28,9 @@ enum AccessSettingsLoader {
         if !configuration.jwtHS256SecretFile.isEmpty {
             let key = "auth.jwt_hs256_secret_file"
             let contents = try self.read(configuration.jwtHS256SecretFile, key: key)
-            try self.check(key) { () throws(AccessSetupError) in try settings.jwtKeys.setHS256Secret(fileContents: Array(contents)) }
+            try self.check(key) { () throws(AccessSetupError) in
+                try settings.jwtKeys.setHS256Secret(fileContents: Array(contents))
+            }
         }
         if !configuration.jwtRS256PublicKeyFile.isEmpty {
             let key = "auth.jwt_rs256_public_key_file"
@@ -40,7 +42,8 @@ enum AccessSettingsLoader {
         if !settings.jwtKeys.isEmpty && configuration.jwtAudience.isEmpty {
             throw ConfigurationError(
                 key: "auth.jwt_audience",
-                message: "required with a JWT key: without it a token the same issuer minted for another service would be accepted"
+                message:
+                    "required with a JWT key: without it a token the same issuer minted for another service would be accepted"
             )
         }
         settings.jwtAudience = configuration.jwtAudience
@@ -49,7 +52,10 @@ enum AccessSettingsLoader {
         return settings
     }
 
-    private static func check<T>(_ key: String, _ body: () throws(AccessSetupError) -> T) throws(ConfigurationError) -> T {
+    private static func check<T>(
+        _ key: String,
+        _ body: () throws(AccessSetupError) -> T
+    ) throws(ConfigurationError) -> T {
         do {
             return try body()
         } catch {

@@ -10,7 +10,9 @@ extension ConfigurationKey {
         check: @escaping (String) throws(AccessSetupError) -> Void = { _ throws(AccessSetupError) in },
         _ summary: String
     ) -> ConfigurationKey {
-        ConfigurationKey(name: name, summary: summary, render: { $0[keyPath: keyPath] }) { configuration, text throws(ConfigurationError) in
+        ConfigurationKey(name: name, summary: summary, render: { $0[keyPath: keyPath] }) {
+            configuration,
+            text throws(ConfigurationError) in
             let value = text.trimmingCharacters(in: .whitespaces)
             do throws(AccessSetupError) {
                 try check(value)

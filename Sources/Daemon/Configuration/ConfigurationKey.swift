@@ -22,12 +22,17 @@ public struct ConfigurationKey {
         _ range: ClosedRange<Int>,
         _ summary: String
     ) -> ConfigurationKey {
-        ConfigurationKey(name: name, summary: summary, render: { String($0[keyPath: keyPath]) }) { configuration, text throws(ConfigurationError) in
+        ConfigurationKey(name: name, summary: summary, render: { String($0[keyPath: keyPath]) }) {
+            configuration,
+            text throws(ConfigurationError) in
             guard let value = Self.parseInteger(text) else {
                 throw ConfigurationError(key: name, message: "\"\(text)\" is not a whole number")
             }
             guard range.contains(value) else {
-                throw ConfigurationError(key: name, message: "\(value) is outside \(range.lowerBound)…\(range.upperBound)")
+                throw ConfigurationError(
+                    key: name,
+                    message: "\(value) is outside \(range.lowerBound)…\(range.upperBound)"
+                )
             }
             configuration[keyPath: keyPath] = value
         }
@@ -39,19 +44,31 @@ public struct ConfigurationKey {
         _ range: ClosedRange<Double>,
         _ summary: String
     ) -> ConfigurationKey {
-        ConfigurationKey(name: name, summary: summary, render: { Self.formatSeconds($0[keyPath: keyPath]) }) { configuration, text throws(ConfigurationError) in
+        ConfigurationKey(name: name, summary: summary, render: { Self.formatSeconds($0[keyPath: keyPath]) }) {
+            configuration,
+            text throws(ConfigurationError) in
             guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
                 throw ConfigurationError(key: name, message: "\"\(text)\" is not a number of seconds")
             }
             guard range.contains(value) else {
-                throw ConfigurationError(key: name, message: "\(text) is outside \(Self.formatSeconds(range.lowerBound))…\(Self.formatSeconds(range.upperBound)) seconds")
+                throw ConfigurationError(
+                    key: name,
+                    message:
+                        "\(text) is outside \(Self.formatSeconds(range.lowerBound))…\(Self.formatSeconds(range.upperBound)) seconds"
+                )
             }
             configuration[keyPath: keyPath] = value
         }
     }
 
-    static func boolean(_ name: String, _ keyPath: WritableKeyPath<DaemonConfiguration, Bool>, _ summary: String) -> ConfigurationKey {
-        ConfigurationKey(name: name, summary: summary, render: { $0[keyPath: keyPath] ? "true" : "false" }) { configuration, text throws(ConfigurationError) in
+    static func boolean(
+        _ name: String,
+        _ keyPath: WritableKeyPath<DaemonConfiguration, Bool>,
+        _ summary: String
+    ) -> ConfigurationKey {
+        ConfigurationKey(name: name, summary: summary, render: { $0[keyPath: keyPath] ? "true" : "false" }) {
+            configuration,
+            text throws(ConfigurationError) in
             switch text.lowercased() {
             case "true", "yes", "on", "1": configuration[keyPath: keyPath] = true
             case "false", "no", "off", "0": configuration[keyPath: keyPath] = false
@@ -66,9 +83,14 @@ public struct ConfigurationKey {
         allowed: [String]? = nil,
         _ summary: String
     ) -> ConfigurationKey {
-        ConfigurationKey(name: name, summary: summary, render: { $0[keyPath: keyPath] }) { configuration, text throws(ConfigurationError) in
+        ConfigurationKey(name: name, summary: summary, render: { $0[keyPath: keyPath] }) {
+            configuration,
+            text throws(ConfigurationError) in
             if let allowed, !allowed.contains(text) {
-                throw ConfigurationError(key: name, message: "\"\(text)\" is not one of \(allowed.joined(separator: ", "))")
+                throw ConfigurationError(
+                    key: name,
+                    message: "\"\(text)\" is not one of \(allowed.joined(separator: ", "))"
+                )
             }
             guard !text.isEmpty else { throw ConfigurationError(key: name, message: "must not be empty") }
             configuration[keyPath: keyPath] = text
@@ -79,7 +101,9 @@ public struct ConfigurationKey {
     static func parseInteger(_ text: String) -> Int? {
         var digits = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "").lowercased()
         var multiplier = 1
-        for (suffix, factor) in [("kib", 1 << 10), ("mib", 1 << 20), ("gib", 1 << 30), ("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30)] {
+        for (suffix, factor) in [
+            ("kib", 1 << 10), ("mib", 1 << 20), ("gib", 1 << 30), ("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30),
+        ] {
             if digits.hasSuffix(suffix) {
                 digits.removeLast(suffix.count)
                 multiplier = factor

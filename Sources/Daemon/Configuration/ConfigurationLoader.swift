@@ -32,7 +32,12 @@ public enum ConfigurationLoader {
         }
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("KCP_LIBRDKAFKA_") {
             let property = self.librdkafkaProperty(fromEnvironmentName: name)
-            try self.apply(ConfigurationKeys.librdkafkaPrefix + property, value, source: "environment \(name)", to: &configuration)
+            try self.apply(
+                ConfigurationKeys.librdkafkaPrefix + property,
+                value,
+                source: "environment \(name)",
+                to: &configuration
+            )
         }
         for (key, value) in overrides {
             try self.apply(key, value, source: "command line", to: &configuration)
@@ -49,16 +54,27 @@ public enum ConfigurationLoader {
             .replacingOccurrences(of: "\u{0}", with: "_")
     }
 
-    public static func apply(_ name: String, _ value: String, source: String, to configuration: inout DaemonConfiguration) throws(ConfigurationError) {
+    public static func apply(
+        _ name: String,
+        _ value: String,
+        source: String,
+        to configuration: inout DaemonConfiguration
+    ) throws(ConfigurationError) {
         if name.hasPrefix(ConfigurationKeys.librdkafkaPrefix) {
             let property = String(name.dropFirst(ConfigurationKeys.librdkafkaPrefix.count))
-            guard !property.isEmpty else { throw ConfigurationError(key: name, message: "names no librdkafka property", source: source) }
+            guard !property.isEmpty else {
+                throw ConfigurationError(key: name, message: "names no librdkafka property", source: source)
+            }
             configuration.librdkafka.removeAll { $0.0 == property }
             configuration.librdkafka.append((property, value))
             return
         }
         guard let key = ConfigurationKeys.key(named: name) else {
-            throw ConfigurationError(key: name, message: "unknown key (see `kafka-chat-producer --list-keys`)", source: source)
+            throw ConfigurationError(
+                key: name,
+                message: "unknown key (see `kafka-chat-producer --list-keys`)",
+                source: source
+            )
         }
         do {
             try key.apply(&configuration, value)
@@ -68,7 +84,10 @@ public enum ConfigurationLoader {
     }
 
     /// `key = value` lines; `#` starts a comment; values may be double-quoted.
-    static func parse(_ contents: String, path: String) throws(ConfigurationError) -> [(key: String, value: String, line: Int)] {
+    static func parse(
+        _ contents: String,
+        path: String
+    ) throws(ConfigurationError) -> [(key: String, value: String, line: Int)] {
         var entries: [(key: String, value: String, line: Int)] = []
         for (index, rawLine) in contents.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
@@ -93,13 +112,17 @@ public enum ConfigurationLoader {
             throw ConfigurationError(key: "buffer.ring_bytes", message: "\(ring) is not a power of two")
         }
         guard configuration.budgetBytes >= ring else {
-            throw ConfigurationError(key: "buffer.budget_bytes", message: "must hold at least one ring (buffer.ring_bytes = \(ring))")
+            throw ConfigurationError(
+                key: "buffer.budget_bytes",
+                message: "must hold at least one ring (buffer.ring_bytes = \(ring))"
+            )
         }
         let largestRecord = TopicRing.maxPayloadBytes(forCapacity: ring)
         guard configuration.maxMessageBytes <= largestRecord else {
             throw ConfigurationError(
                 key: "websocket.max_message_bytes",
-                message: "\(configuration.maxMessageBytes) does not fit a ring of \(ring) bytes (at most \(largestRecord)); raise buffer.ring_bytes"
+                message:
+                    "\(configuration.maxMessageBytes) does not fit a ring of \(ring) bytes (at most \(largestRecord)); raise buffer.ring_bytes"
             )
         }
         try ConfigurationKeys.validateLimits(configuration)
@@ -115,7 +138,10 @@ public enum ConfigurationLoader {
             let overridden = configuration.librdkafka.contains { $0.0 == error.property }
             let typedKey = configuration.typedKafkaProperties(bootstrapServers: bootstrapServers)
                 .first { $0.property == error.property }?.key
-            let key = overridden ? ConfigurationKeys.librdkafkaPrefix + error.property : typedKey ?? ConfigurationKeys.librdkafkaPrefix + error.property
+            let key =
+                overridden
+                ? ConfigurationKeys.librdkafkaPrefix + error.property
+                : typedKey ?? ConfigurationKeys.librdkafkaPrefix + error.property
             throw ConfigurationError(key: key, message: error.message)
         }
         // Reads the token and key files, so a missing or bad one stops the daemon with exit code 78.
@@ -141,6 +167,7 @@ public enum ConfigurationLoader {
     /// terminal or a support ticket.
     static func isSecret(_ property: String) -> Bool {
         let name = property.lowercased()
-        return name.contains("password") || name.contains("secret") || name.hasSuffix(".pem") || name == "sasl.oauthbearer.config"
+        return name.contains("password") || name.contains("secret") || name.hasSuffix(".pem")
+            || name == "sasl.oauthbearer.config"
     }
 }

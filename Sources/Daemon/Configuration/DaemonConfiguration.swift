@@ -112,7 +112,10 @@ public struct DaemonConfiguration: Sendable {
             ("linger.ms", "kafka.linger_ms", String(self.lingerMilliseconds)),
             ("message.timeout.ms", "kafka.message_timeout_ms", String(self.messageTimeoutMilliseconds)),
             ("queue.buffering.max.kbytes", "kafka.queue_buffering_max_kbytes", String(self.queueBufferingMaxKilobytes)),
-            ("queue.buffering.max.messages", "kafka.queue_buffering_max_messages", String(self.queueBufferingMaxMessages)),
+            (
+                "queue.buffering.max.messages", "kafka.queue_buffering_max_messages",
+                String(self.queueBufferingMaxMessages)
+            ),
             ("statistics.interval.ms", "kafka.statistics_interval_ms", String(self.statisticsIntervalMilliseconds)),
         ]
     }

@@ -18,7 +18,8 @@ extension DaemonConfiguration {
         case (nil, false):
             throw ConfigurationError(
                 key: "kafka.bootstrap_servers",
-                message: "not set; give the brokers (--bootstrap-servers HOST:PORT) or, for a local trial only, --embedded-broker"
+                message:
+                    "not set; give the brokers (--bootstrap-servers HOST:PORT) or, for a local trial only, --embedded-broker"
             )
         case (.some, true):
             throw ConfigurationError(key: "embedded_broker", message: "cannot be combined with kafka.bootstrap_servers")

@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,8 +53,11 @@ public struct JournaldLogHandler: LogHandler {
         if let provided = self.metadataProvider?.get() { merged.merge(provided) { $1 } }
         if let explicit = event.metadata { merged.merge(explicit) { $1 } }
         if let error = event.error { merged["error"] = "\(error)" }
-        let rendered = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        let text = "\(event.level)\(self.label.isEmpty ? "" : " ")\(self.label):\(rendered) [\(event.source)] \(event.message)"
+        let rendered =
+            merged.isEmpty
+            ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let text =
+            "\(event.level)\(self.label.isEmpty ? "" : " ")\(self.label):\(rendered) [\(event.source)] \(event.message)"
         // journald makes one entry per line: every line of a multi-line message keeps the priority.
         let prefix = "<\(Self.priority(of: event.level))>"
         var entry = ""

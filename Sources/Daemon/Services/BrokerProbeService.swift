@@ -24,7 +24,10 @@ struct BrokerProbeService: Service {
                 self.metrics.state.setBrokerReachable(reachable)
                 if reachable != wasReachable {
                     if reachable {
-                        self.logger.notice("Kafka reachable", metadata: ["ready": "\(self.metrics.readiness().isReady)"])
+                        self.logger.notice(
+                            "Kafka reachable",
+                            metadata: ["ready": "\(self.metrics.readiness().isReady)"]
+                        )
                     } else {
                         self.logger.error("Kafka unreachable: no broker answered; /ready answers 503")
                     }
@@ -36,7 +39,8 @@ struct BrokerProbeService: Service {
     }
 
     private func check() async -> Bool {
-        let intervalSeconds = Double(self.interval.components.seconds) + Double(self.interval.components.attoseconds) / 1e18
+        let intervalSeconds =
+            Double(self.interval.components.seconds) + Double(self.interval.components.attoseconds) / 1e18
         if let current = self.metrics.kafkaStatistics.current(),
             current.statistics.brokersUp > 0,
             current.ageSeconds < max(3 * intervalSeconds, 3)

@@ -50,7 +50,8 @@ struct WatchdogService: Service {
                 }
                 let now = ContinuousClock.now
                 let counters = self.producer.counters.snapshot()
-                let seconds = Double((now - lastTime).components.attoseconds) / 1e18 + Double((now - lastTime).components.seconds)
+                let seconds =
+                    Double((now - lastTime).components.attoseconds) / 1e18 + Double((now - lastTime).components.seconds)
                 self.notifier.status(self.statusLine(counters, previous: lastCounters, seconds: seconds))
                 lastCounters = counters
                 lastTime = now
@@ -86,13 +87,19 @@ struct WatchdogService: Service {
         return answered.load(ordering: .relaxed) == self.eventLoops.count
     }
 
-    private func statusLine(_ now: IngestCounters.Snapshot, previous: IngestCounters.Snapshot, seconds: Double) -> String {
+    private func statusLine(
+        _ now: IngestCounters.Snapshot,
+        previous: IngestCounters.Snapshot,
+        seconds: Double
+    ) -> String {
         let received = Double(now.received - previous.received) / max(seconds, 0.001)
         let delivered = Double(now.delivered - previous.delivered) / max(seconds, 0.001)
         let usage = self.producer.usage()
         let readiness = self.metrics.readiness()
-        let ready = readiness.isReady ? "ready" : "not ready (" + readiness.reasons.map(\.code).joined(separator: ", ") + ")"
-        return "\(ready); \(self.gateway.activeConnections) connections, \(Int(received)) msgs/s in, \(Int(delivered)) msgs/s delivered, "
+        let ready =
+            readiness.isReady ? "ready" : "not ready (" + readiness.reasons.map(\.code).joined(separator: ", ") + ")"
+        return
+            "\(ready); \(self.gateway.activeConnections) connections, \(Int(received)) msgs/s in, \(Int(delivered)) msgs/s delivered, "
             + "\(usage.usedBytes) bytes queued in \(usage.topics) topics, \(now.failed) failed"
     }
 }

@@ -39,12 +39,22 @@ struct ChatMessageIntake {
         case .success(let message):
             return self.accept(message, payload, place: place, machine: &machine, output: &output, waiter: waiter)
         case .failure(let rejection):
-            self.counters.countRejection(MessageRejectionKind(rejection.reason), route: self.route, payloadBytes: payload.count)
+            self.counters.countRejection(
+                MessageRejectionKind(rejection.reason),
+                route: self.route,
+                payloadBytes: payload.count
+            )
             if rejection.reason == .invalidUTF8 {
                 machine.invalidText()
                 return .retryLater  // stop here; the connection is failed right after
             }
-            output.error(code: "invalid_message", reason: rejection.reason.rawValue, message: rejection.message, id: rejection.id, from: payload)
+            output.error(
+                code: "invalid_message",
+                reason: rejection.reason.rawValue,
+                message: rejection.message,
+                id: rejection.id,
+                from: payload
+            )
             return .consumed
         }
     }
@@ -52,7 +62,10 @@ struct ChatMessageIntake {
     /// A complete binary message: refused with an error reply.
     func binary(_ payload: WebSocketPayload, output: inout ConnectionOutput) {
         self.counters.countRejection(.unsupportedFrame, route: self.route, payloadBytes: payload.count)
-        output.error(code: "unsupported_frame", message: "binary frames are not accepted; send each message as a JSON text frame")
+        output.error(
+            code: "unsupported_frame",
+            message: "binary frames are not accepted; send each message as a JSON text frame"
+        )
     }
 
     @inline(__always)
@@ -77,11 +90,22 @@ struct ChatMessageIntake {
             sequence = next
         }
         let byteCount = ChatMessageValidator.canonicalByteCount(of: message)
-        let ticket = MessageTicket(wantsAck: self.wantsAcks, route: self.route, slot: place.slot, generation: place.generation, sequence: sequence)
+        let ticket = MessageTicket(
+            wantsAck: self.wantsAcks,
+            route: self.route,
+            slot: place.slot,
+            generation: place.generation,
+            sequence: sequence
+        )
         let tag = self.tagsSenderKeys ? message.senderKeyTag(in: payload.bytes, maskKey: payload.maskKey) : 0
         func push() -> RingPushResult {
             self.buffer.push(payloadCount: byteCount, ticket: ticket, tag: tag) { destination in
-                _ = ChatMessageValidator.writeCanonical(message, from: payload.bytes, maskKey: payload.maskKey, to: destination.baseAddress!)
+                _ = ChatMessageValidator.writeCanonical(
+                    message,
+                    from: payload.bytes,
+                    maskKey: payload.maskKey,
+                    to: destination.baseAddress!
+                )
             }
         }
         var result = push()

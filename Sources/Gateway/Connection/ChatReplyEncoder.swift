@@ -25,7 +25,13 @@ struct ChatReplyEncoder {
     }
 
     /// `{"nack":ID,"error":{"code":CODE,"message":MESSAGE},"retriable":BOOL}` for a failed delivery.
-    mutating func nack(_ id: PendingAck.ID, code: String, message: String, retriable: Bool, into output: inout ByteBuffer) {
+    mutating func nack(
+        _ id: PendingAck.ID,
+        code: String,
+        message: String,
+        retriable: Bool,
+        into output: inout ByteBuffer
+    ) {
         self.scratch.clear()
         self.scratch.writeStaticString("{\"nack\":")
         self.writeID(id)
@@ -39,7 +45,12 @@ struct ChatReplyEncoder {
     }
 
     /// The nack of a message refused at shutdown: its `id` token from `payload`, else its `number`.
-    mutating func shutdownNack(id: TokenSpan?, number: UInt64, from payload: WebSocketPayload, into output: inout ByteBuffer) {
+    mutating func shutdownNack(
+        id: TokenSpan?,
+        number: UInt64,
+        from payload: WebSocketPayload,
+        into output: inout ByteBuffer
+    ) {
         self.scratch.clear()
         self.scratch.writeStaticString("{\"nack\":")
         if let id {
@@ -85,7 +96,12 @@ struct ChatReplyEncoder {
         .clientID(
             [UInt8](unsafeUninitializedCapacity: span.count) { destination, initialized in
                 guard span.count > 0 else { return }
-                ChatMessageValidator.copyToken(span, from: payload.bytes, maskKey: payload.maskKey, to: destination.baseAddress!)
+                ChatMessageValidator.copyToken(
+                    span,
+                    from: payload.bytes,
+                    maskKey: payload.maskKey,
+                    to: destination.baseAddress!
+                )
                 initialized = span.count
             }
         )
@@ -102,7 +118,12 @@ struct ChatReplyEncoder {
 
     private static func writeToken(_ span: TokenSpan, from payload: WebSocketPayload, into buffer: inout ByteBuffer) {
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: span.count) { destination in
-            ChatMessageValidator.copyToken(span, from: payload.bytes, maskKey: payload.maskKey, to: destination.baseAddress!)
+            ChatMessageValidator.copyToken(
+                span,
+                from: payload.bytes,
+                maskKey: payload.maskKey,
+                to: destination.baseAddress!
+            )
             return span.count
         }
     }

@@ -18,7 +18,9 @@ struct ConnectionOutput {
     /// The ack or nack of a delivery result.
     mutating func reply(to report: DeliveryResult, id: PendingAck.ID) {
         if let error = report.failure {
-            self.append { $1.nack(id, code: error.name, message: error.message, retriable: error.isRetriable, into: &$0) }
+            self.append {
+                $1.nack(id, code: error.name, message: error.message, retriable: error.isRetriable, into: &$0)
+            }
         } else {
             self.append { $1.ack(id, partition: report.partition, offset: report.offset, into: &$0) }
         }
@@ -29,17 +31,31 @@ struct ConnectionOutput {
         self.append { $1.shutdownNack(id: id, number: number, from: payload, into: &$0) }
     }
 
-    mutating func error(code: String, reason: String? = nil, message: String, id: TokenSpan? = nil, from payload: WebSocketPayload? = nil) {
+    mutating func error(
+        code: String,
+        reason: String? = nil,
+        message: String,
+        id: TokenSpan? = nil,
+        from payload: WebSocketPayload? = nil
+    ) {
         self.append { $1.error(code: code, reason: reason, message: message, id: id, from: payload, into: &$0) }
     }
 
     /// The pong answering a ping: the same payload, unmasked.
     mutating func pong(_ payload: WebSocketPayload) {
-        self.append { output, _ in WebSocketFrameWriter.writeFrame(opcode: .pong, payload: payload.bytes, maskKey: payload.maskKey, into: &output) }
+        self.append { output, _ in
+            WebSocketFrameWriter.writeFrame(
+                opcode: .pong,
+                payload: payload.bytes,
+                maskKey: payload.maskKey,
+                into: &output
+            )
+        }
     }
 
     mutating func ping() {
-        self.append { output, _ in WebSocketFrameWriter.writeFrameHeader(opcode: .ping, payloadLength: 0, into: &output) }
+        self.append { output, _ in WebSocketFrameWriter.writeFrameHeader(opcode: .ping, payloadLength: 0, into: &output)
+        }
     }
 
     mutating func close(code: WebSocketCloseCode, reason: String) {

@@ -8,7 +8,11 @@ extension ConnectionStateMachine {
                 wantsAcks: target.wantsAcks,
                 maxAcksInFlight: configuration.maxAcksInFlight,
                 sequenceMask: MessageTicket.sequenceMask,
-                timeouts: .init(idle: limits.idleTimeout, ping: limits.pingInterval, overloadClose: limits.overloadClose)
+                timeouts: .init(
+                    idle: limits.idleTimeout,
+                    ping: limits.pingInterval,
+                    overloadClose: limits.overloadClose
+                )
             ),
             rateLimit: ConnectionRateLimit(limits.limits, now: now),
             now: now

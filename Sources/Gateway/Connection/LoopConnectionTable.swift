@@ -57,7 +57,7 @@ final class LoopConnectionTable: @unchecked Sendable {
     private func startSweeping(every interval: TimeAmount) {
         self.sweepTask = self.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
             let now = MonotonicClock.nanoseconds()
-            self.forEach { $0.sweep(now: now) }
+            self.forEachConnection { $0.sweep(now: now) }
         }
     }
 
@@ -80,7 +80,7 @@ final class LoopConnectionTable: @unchecked Sendable {
         for handler in touched { handler.flushAcknowledgements() }
     }
 
-    func forEach(_ body: (WebSocketConnectionHandler) -> Void) {
+    func forEachConnection(_ body: (WebSocketConnectionHandler) -> Void) {
         self.eventLoop.preconditionInEventLoop()
         for case let handler? in self.handlers { body(handler) }
     }

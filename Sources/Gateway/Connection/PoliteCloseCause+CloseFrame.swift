@@ -9,12 +9,16 @@ extension PoliteCloseCause {
             var rates: [String] = []
             if limits.messagesPerSecond > 0 { rates.append("\(limits.messagesPerSecond) messages/s") }
             if limits.bytesPerSecond > 0 { rates.append("\(limits.bytesPerSecond) bytes/s") }
-            let reason = "rate limit exceeded for more than \(limits.rateViolationClose): at most \(rates.joined(separator: " and "))"
+            let reason =
+                "rate limit exceeded for more than \(limits.rateViolationClose): at most \(rates.joined(separator: " and "))"
             return (.policyViolation, reason, .rateLimited)
         case .idleTimeout:
             return (.goingAway, "idle timeout: nothing received for \(limits.idleTimeout)", .idleTimeout)
         case .overloaded:
-            return (.tryAgainLater, "overloaded: no message could be queued for \(limits.overloadClose); try again later", .overloaded)
+            return (
+                .tryAgainLater, "overloaded: no message could be queued for \(limits.overloadClose); try again later",
+                .overloaded
+            )
         case .shuttingDown:
             return (.goingAway, "server shutting down", .shuttingDown)
         }

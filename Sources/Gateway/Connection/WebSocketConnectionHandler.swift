@@ -176,7 +176,13 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         case .text(let payload):
             guard self.machine.acceptsData else { return .consumed }  // after our close frame (RFC 6455 §5.5.1)
             guard self.admitByRate(bytes: payload.count) else { return .retryLater }
-            let disposition = self.intake.text(payload, place: self.place, machine: &self.machine, output: &self.output, waiter: self)
+            let disposition = self.intake.text(
+                payload,
+                place: self.place,
+                machine: &self.machine,
+                output: &self.output,
+                waiter: self
+            )
             if disposition == .retryLater { self.machine.giveBackRate(bytes: payload.count) }
             return disposition
         case .binary(let payload):
@@ -279,7 +285,9 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         self.rateTimer?.cancel()
         self.output.close(code: close.code, reason: close.reason)
         self.flush()
-        self.closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .init(self.gateway.configuration.closeTimeout)) {
+        self.closeTimer = context.eventLoop.assumeIsolated().scheduleTask(
+            in: .init(self.gateway.configuration.closeTimeout)
+        ) {
             context.close(promise: nil)
         }
         self.intake.updatePausedGauge(gauge)  // keep reading so the client's close frame is seen

@@ -52,7 +52,8 @@ final class ChatWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Sendab
         case .failure(let rejection):
             session.rejection = rejection
             return loop.makeSucceededFuture(nil)
-        case .success(.health), .success(.ready), .success(.metrics), .success(.docs), .success(.asyncAPI), .success(.movedPermanently):
+        case .success(.health), .success(.ready), .success(.metrics), .success(.docs), .success(.asyncAPI),
+            .success(.movedPermanently):
             return loop.makeSucceededFuture(nil)
         case .success(.webSocket(let webSocketTarget)):
             target = webSocketTarget

@@ -17,7 +17,8 @@ struct HTTPRejection: Error, Sendable, Equatable {
         HTTPRejection(
             status: .notFound,
             code: .notFound,
-            message: "no endpoint at \(path); WebSocket endpoints are /send-message/global and /send-message/chat/{chat}"
+            message:
+                "no endpoint at \(path); WebSocket endpoints are /send-message/global and /send-message/chat/{chat}"
         )
     }
 }

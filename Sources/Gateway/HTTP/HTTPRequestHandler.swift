@@ -49,7 +49,14 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .success(.ready):
             let readiness = self.gateway.metrics.readiness()
             let body = ByteBuffer(string: readiness.json)
-            self.write(status: readiness.isReady ? .ok : .serviceUnavailable, headers: [], body: body, head: head, keepAlive: head.isKeepAlive, context: context)
+            self.write(
+                status: readiness.isReady ? .ok : .serviceUnavailable,
+                headers: [],
+                body: body,
+                head: head,
+                keepAlive: head.isKeepAlive,
+                context: context
+            )
         case .success(.metrics):
             let body = ByteBuffer(bytes: self.gateway.metrics.exposition())
             self.write(
@@ -73,9 +80,20 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             body.writeString("{\"location\":")
             JSONText.writeString(location, into: &body)
             body.writeString("}")
-            self.write(status: .movedPermanently, headers: [("Location", location)], body: body, head: head, keepAlive: head.isKeepAlive, context: context)
+            self.write(
+                status: .movedPermanently,
+                headers: [("Location", location)],
+                body: body,
+                head: head,
+                keepAlive: head.isKeepAlive,
+                context: context
+            )
         case .success(.webSocket):
-            let rejection = HTTPRejection(status: .badRequest, code: .badHandshake, message: "WebSocket handshake could not be completed")
+            let rejection = HTTPRejection(
+                status: .badRequest,
+                code: .badHandshake,
+                message: "WebSocket handshake could not be completed"
+            )
             self.write(rejection, head: head, context: context)
         case .failure(let rejection):
             self.write(rejection, head: head, context: context)
@@ -83,7 +101,11 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// One of the documentation resources, with its entity tag: a client that has it gets 304.
-    private func serve(_ document: KeyPath<APIDocsResponses, APIDocsResponses.Document>, head: HTTPRequestHead, context: ChannelHandlerContext) {
+    private func serve(
+        _ document: KeyPath<APIDocsResponses, APIDocsResponses.Document>,
+        head: HTTPRequestHead,
+        context: ChannelHandlerContext
+    ) {
         guard let docs = self.gateway.docs else {
             return self.write(.notFound(HandshakeClassifier.split(head.uri).path), head: head, context: context)
         }
@@ -111,7 +133,14 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         JSONText.writeString(rejection.message, into: &body)
         body.writeString("}}")
         // A refused handshake ends the connection: a WebSocket client would not reuse it anyway.
-        self.write(status: rejection.status, headers: rejection.headers, body: body, head: head, keepAlive: false, context: context)
+        self.write(
+            status: rejection.status,
+            headers: rejection.headers,
+            body: body,
+            head: head,
+            keepAlive: false,
+            context: context
+        )
     }
 
     private func write(
@@ -132,7 +161,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         headers.add(name: "Cache-Control", value: cacheControl)
         for (name, value) in extra { headers.add(name: name, value: value) }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        context.write(
+            self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
+            promise: nil
+        )
         if head.method != .HEAD && status != .notModified {
             context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }

@@ -61,7 +61,13 @@ enum HandshakeClassifier {
                 return .failure(.notFound(path))
             }
             guard let chat = self.percentDecoded(encoded) else {
-                return .failure(HTTPRejection(status: .badRequest, code: .invalidChat, message: "chat name has a malformed percent-escape"))
+                return .failure(
+                    HTTPRejection(
+                        status: .badRequest,
+                        code: .invalidChat,
+                        message: "chat name has a malformed percent-escape"
+                    )
+                )
             }
             do {
                 topic = try TopicName.forChat(Substring(chat))
@@ -74,7 +80,9 @@ enum HandshakeClassifier {
 
         guard head.method == .GET else { return .failure(self.methodNotAllowed(path)) }
         guard head.version.major == 1 && head.version.minor >= 1 || head.version.major > 1 else {
-            return .failure(HTTPRejection(status: .badRequest, code: .badHandshake, message: "WebSocket needs HTTP/1.1"))
+            return .failure(
+                HTTPRejection(status: .badRequest, code: .badHandshake, message: "WebSocket needs HTTP/1.1")
+            )
         }
         let upgrade = head.headers[canonicalForm: "upgrade"].map { $0.lowercased() }
         let connection = head.headers[canonicalForm: "connection"].map { $0.lowercased() }
@@ -102,7 +110,11 @@ enum HandshakeClassifier {
         let keys = head.headers["sec-websocket-key"]
         guard keys.count == 1, self.isValidKey(keys[0]) else {
             return .failure(
-                HTTPRejection(status: .badRequest, code: .badHandshake, message: "Sec-WebSocket-Key must be the base64 form of 16 bytes")
+                HTTPRejection(
+                    status: .badRequest,
+                    code: .badHandshake,
+                    message: "Sec-WebSocket-Key must be the base64 form of 16 bytes"
+                )
             )
         }
 
@@ -121,7 +133,12 @@ enum HandshakeClassifier {
     }
 
     private static func methodNotAllowed(_ path: Substring) -> HTTPRejection {
-        HTTPRejection(status: .methodNotAllowed, code: .methodNotAllowed, message: "\(path) only answers GET", headers: [("Allow", "GET")])
+        HTTPRejection(
+            status: .methodNotAllowed,
+            code: .methodNotAllowed,
+            message: "\(path) only answers GET",
+            headers: [("Allow", "GET")]
+        )
     }
 
     static func split(_ uri: String) -> (path: Substring, query: Substring) {

@@ -28,11 +28,15 @@ struct ClientKey: Hashable, Sendable {
         // The address bytes, network order, read where Linux's sockaddr_in/sockaddr_in6 keep them.
         switch address {
         case let address? where address.protocol == .inet:
-            let bits = address.withSockAddr { pointer, _ in UnsafeRawPointer(pointer).loadUnaligned(fromByteOffset: 4, as: UInt32.self) }
+            let bits = address.withSockAddr { pointer, _ in
+                UnsafeRawPointer(pointer).loadUnaligned(fromByteOffset: 4, as: UInt32.self)
+            }
             self.init(ipv4: UInt32(bigEndian: bits))
         case let address? where address.protocol == .inet6:
             let bits = address.withSockAddr { pointer, _ in
-                UnsafeRawBufferPointer(start: UnsafeRawPointer(pointer) + 8, count: 16).reduce(UInt128(0)) { $0 << 8 | UInt128($1) }
+                UnsafeRawBufferPointer(start: UnsafeRawPointer(pointer) + 8, count: 16).reduce(UInt128(0)) {
+                    $0 << 8 | UInt128($1)
+                }
             }
             self.init(ipv6: bits)
         default:

@@ -29,7 +29,9 @@ final class ConnectionLimiter: Sendable {
         while true {
             if self.maxConnections > 0 && current >= self.maxConnections { return .tooManyConnections }
             let (exchanged, original) = self.total.weakCompareExchange(
-                expected: current, desired: current + 1, ordering: .relaxed
+                expected: current,
+                desired: current + 1,
+                ordering: .relaxed
             )
             if exchanged { break }
             current = original

@@ -14,10 +14,18 @@ struct ConnectionRateLimit {
     init?(_ limits: GatewayLimits, now: UInt64) {
         guard limits.limitsRate else { return nil }
         if limits.messagesPerSecond > 0 {
-            self.messages = TokenBucket(perSecond: Double(limits.messagesPerSecond), burstSeconds: limits.burstSeconds, now: now)
+            self.messages = TokenBucket(
+                perSecond: Double(limits.messagesPerSecond),
+                burstSeconds: limits.burstSeconds,
+                now: now
+            )
         }
         if limits.bytesPerSecond > 0 {
-            self.bytes = TokenBucket(perSecond: Double(limits.bytesPerSecond), burstSeconds: limits.burstSeconds, now: now)
+            self.bytes = TokenBucket(
+                perSecond: Double(limits.bytesPerSecond),
+                burstSeconds: limits.burstSeconds,
+                now: now
+            )
         }
         self.closeAfter = limits.rateViolationClose.nanoseconds
     }
@@ -48,7 +56,10 @@ struct ConnectionRateLimit {
     /// How long to stay paused before a message of `count` bytes passes: at least 10 ms (or the time the
     /// buckets take to fill, if shorter), so a saturating client is resumed in batches, not per message.
     func pauseNanoseconds(bytes count: Int) -> UInt64 {
-        let needed = max(self.messages?.nanosecondsUntilAllowed(1) ?? 0, self.bytes?.nanosecondsUntilAllowed(Double(count)) ?? 0)
+        let needed = max(
+            self.messages?.nanosecondsUntilAllowed(1) ?? 0,
+            self.bytes?.nanosecondsUntilAllowed(Double(count)) ?? 0
+        )
         let fill = min(self.messages?.nanosecondsToFill ?? .max, self.bytes?.nanosecondsToFill ?? .max)
         return max(needed, min(10_000_000, fill), 1)
     }

@@ -20,7 +20,12 @@ extension GatewayContext {
     /// The limits' verdict on a WebSocket handshake that passed the access and chat-policy checks: the
     /// topic's existence (404, or 503 when Kafka cannot say), then the connection limits (503 in total,
     /// 429 per client). An admitted connection is counted until its channel closes.
-    func limitsRefusal(_ target: WebSocketTarget, existence: TopicExistence?, channel: any Channel, session: HandshakeSession) -> HTTPRejection? {
+    func limitsRefusal(
+        _ target: WebSocketTarget,
+        existence: TopicExistence?,
+        channel: any Channel,
+        session: HandshakeSession
+    ) -> HTTPRejection? {
         let runtime = self.limitsRuntime
         switch existence {
         case .missing?: return .unknownChat(target.topic)
@@ -29,7 +34,11 @@ extension GatewayContext {
         }
         // The topic lookup may have outlived the connection (handshake timeout): attach nothing to it.
         guard channel.isActive else {
-            return HTTPRejection(status: .requestTimeout, code: .handshakeTimeout, message: "the connection closed before the handshake was decided")
+            return HTTPRejection(
+                status: .requestTimeout,
+                code: .handshakeTimeout,
+                message: "the connection closed before the handshake was decided"
+            )
         }
         let limiter = runtime.connections
         guard limiter.maxConnections > 0 || limiter.maxPerClient > 0 else { return nil }

@@ -67,7 +67,9 @@ final class HandshakeTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandl
         JSONText.writeString("no complete HTTP request within \(self.timeout.nanoseconds / 1_000_000) ms", into: &body)
         body.writeStaticString("}}")
         var response = context.channel.allocator.buffer(capacity: 160 + body.readableBytes)
-        response.writeStaticString("HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\nContent-Length: ")
+        response.writeStaticString(
+            "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\nContent-Length: "
+        )
         response.writeString(String(body.readableBytes))
         response.writeStaticString("\r\n\r\n")
         response.writeBuffer(&body)

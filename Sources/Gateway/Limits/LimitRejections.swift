@@ -20,7 +20,8 @@ extension HTTPRejection {
         HTTPRejection(
             status: .tooManyRequests,
             code: .tooManyConnectionsPerIP,
-            message: "your address already has \(limit) WebSocket connections open, the most allowed; close one or try again later",
+            message:
+                "your address already has \(limit) WebSocket connections open, the most allowed; close one or try again later",
             headers: [("Retry-After", "10")]
         )
     }
@@ -34,7 +35,8 @@ extension HTTPRejection {
         HTTPRejection(
             status: .notFound,
             code: .unknownChat,
-            message: "no such chat: topic \(topic.value) does not exist in the Kafka cluster, and this server only serves existing chats"
+            message:
+                "no such chat: topic \(topic.value) does not exist in the Kafka cluster, and this server only serves existing chats"
         )
     }
 
@@ -52,6 +54,11 @@ extension HTTPRejection {
         case .tooManyTopics: code = .tooManyTopics
         case .budgetExhausted, .kafka: code = .overloaded
         }
-        return HTTPRejection(status: .serviceUnavailable, code: code, message: error.description, headers: [("Retry-After", "5")])
+        return HTTPRejection(
+            status: .serviceUnavailable,
+            code: code,
+            message: error.description,
+            headers: [("Retry-After", "5")]
+        )
     }
 }

@@ -19,7 +19,10 @@ final class LimitsRuntime: Sendable {
 
     init(_ limits: GatewayLimits, ingest: any MessageIngest) {
         self.limits = limits
-        self.connections = ConnectionLimiter(maxConnections: limits.maxConnections, maxPerClient: limits.maxConnectionsPerIP)
+        self.connections = ConnectionLimiter(
+            maxConnections: limits.maxConnections,
+            maxPerClient: limits.maxConnectionsPerIP
+        )
         if limits.requireExistingTopics {
             // Within the handshake timeout, so the answer can still reach the client; 5 s at most.
             let handshakeMilliseconds = limits.handshakeTimeout.nanoseconds / 1_000_000

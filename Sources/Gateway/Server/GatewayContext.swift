@@ -32,7 +32,13 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
     /// `/docs` and `/asyncapi.json`, or nil when `http.docs` is off (they answer 404 then).
     let docs: APIDocsResponses?
 
-    init(configuration: GatewayConfiguration, ingest: any MessageIngest, metrics: DaemonMetrics, eventLoops: [any EventLoop], logger: Logger) {
+    init(
+        configuration: GatewayConfiguration,
+        ingest: any MessageIngest,
+        metrics: DaemonMetrics,
+        eventLoops: [any EventLoop],
+        logger: Logger
+    ) {
         precondition(eventLoops.count <= MessageTicket.maxRoutes, "at most \(MessageTicket.maxRoutes) event loops")
         precondition(metrics.ackLatencies.count == eventLoops.count, "one ack latency histogram per event loop")
         self.configuration = configuration
@@ -42,7 +48,9 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
         self.tables = eventLoops.enumerated().map {
             LoopConnectionTable(route: $0.offset, eventLoop: $0.element, ackLatency: metrics.ackLatencies[$0.offset])
         }
-        self.routes = Dictionary(uniqueKeysWithValues: eventLoops.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
+        self.routes = Dictionary(
+            uniqueKeysWithValues: eventLoops.enumerated().map { (ObjectIdentifier($0.element), $0.offset) }
+        )
         self.limitsRuntime = LimitsRuntime(configuration.limits, ingest: ingest)
         self.docs = configuration.servesDocs ? APIDocsResponses() : nil
         for table in self.tables { table.sweepInterval = self.limitsRuntime.sweepInterval }

@@ -31,7 +31,13 @@ public final class GatewayServer: Service, @unchecked Sendable {
         listeningSocket: NIOBSDSocket.Handle? = nil
     ) {
         let loops = Array(group.makeIterator())
-        self.context = GatewayContext(configuration: configuration, ingest: ingest, metrics: metrics, eventLoops: loops, logger: logger)
+        self.context = GatewayContext(
+            configuration: configuration,
+            ingest: ingest,
+            metrics: metrics,
+            eventLoops: loops,
+            logger: logger
+        )
         self.group = group
         self.logger = logger
         self.listeningSocket = listeningSocket
@@ -84,7 +90,10 @@ public final class GatewayServer: Service, @unchecked Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             // Small first reads keep idle connections cheap; the allocator grows under load.
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 256, initial: 2048, maximum: 65536))
+            .childChannelOption(
+                .recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 256, initial: 2048, maximum: 65536)
+            )
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try Self.configure(channel, context: context)
@@ -93,7 +102,8 @@ public final class GatewayServer: Service, @unchecked Sendable {
         if let socket = self.listeningSocket {
             return try await bootstrap.withBoundSocket(socket).get()
         }
-        return try await bootstrap.bind(host: self.context.configuration.host, port: self.context.configuration.port).get()
+        return try await bootstrap.bind(host: self.context.configuration.host, port: self.context.configuration.port)
+            .get()
     }
 
     private static func configure(_ channel: any Channel, context: GatewayContext) throws {
@@ -110,7 +120,9 @@ public final class GatewayServer: Service, @unchecked Sendable {
                 completionHandler: { upgradeContext in
                     // The HTTP handler must leave before the WebSocket handler sees raw bytes.
                     upgradeContext.pipeline.syncOperations.removeHandler(boundHTTPHandler.value, promise: nil)
-                    if let handshakeTimeout { upgradeContext.pipeline.syncOperations.removeHandler(handshakeTimeout.value, promise: nil) }
+                    if let handshakeTimeout {
+                        upgradeContext.pipeline.syncOperations.removeHandler(handshakeTimeout.value, promise: nil)
+                    }
                 }
             ),
             withErrorHandling: true
@@ -133,7 +145,9 @@ public final class GatewayServer: Service, @unchecked Sendable {
         let started = ContinuousClock.now
         let deadline = started + self.context.configuration.drainTimeout
         self.context.draining.store(true, ordering: .relaxed)
-        self.onDrainStarted?(self.context.configuration.drainTimeout + self.context.configuration.closeTimeout + .seconds(5))
+        self.onDrainStarted?(
+            self.context.configuration.drainTimeout + self.context.configuration.closeTimeout + .seconds(5)
+        )
         self.logger.notice("draining: no new connections, no further reads")
         try? await listener.close()
 
@@ -150,16 +164,25 @@ public final class GatewayServer: Service, @unchecked Sendable {
         }
         let refused = await self.countOnEveryLoop { $0.hasBlockedInput }
         if refused > 0 {
-            self.logger.error("shutdown deadline: refusing messages that were read but never fit a ring", metadata: ["connections": "\(refused)"])
+            self.logger.error(
+                "shutdown deadline: refusing messages that were read but never fit a ring",
+                metadata: ["connections": "\(refused)"]
+            )
             await self.onEveryLoop { $0.refuseBlockedInput() }
         }
 
         let summary = await self.context.ingest.drain(deadline: deadline)
         let counters = self.context.counters.snapshot()
         if summary.completedInTime {
-            self.logger.notice("drained: every accepted message was delivered or reported", metadata: ["delivered": "\(counters.delivered)", "failed": "\(counters.failed)"])
+            self.logger.notice(
+                "drained: every accepted message was delivered or reported",
+                metadata: ["delivered": "\(counters.delivered)", "failed": "\(counters.failed)"]
+            )
         } else {
-            self.logger.error("drain deadline passed: remaining messages failed and were reported", metadata: ["failedAtDeadline": "\(summary.failedAtDeadline)"])
+            self.logger.error(
+                "drain deadline passed: remaining messages failed and were reported",
+                metadata: ["failedAtDeadline": "\(summary.failedAtDeadline)"]
+            )
         }
 
         // Acks were handed to the loops before `drain` returned, so they are written before the close frames.
@@ -173,18 +196,19 @@ public final class GatewayServer: Service, @unchecked Sendable {
 
     private func onEveryLoop(_ body: @escaping @Sendable (WebSocketConnectionHandler) -> Void) async {
         for table in self.context.tables {
-            try? await table.eventLoop.submit { table.forEach(body) }.get()
+            try? await table.eventLoop.submit { table.forEachConnection(body) }.get()
         }
     }
 
     private func countOnEveryLoop(_ predicate: @escaping @Sendable (WebSocketConnectionHandler) -> Bool) async -> Int {
         var total = 0
         for table in self.context.tables {
-            total += (try? await table.eventLoop.submit { () -> Int in
-                var count = 0
-                table.forEach { if predicate($0) { count += 1 } }
-                return count
-            }.get()) ?? 0
+            total +=
+                (try? await table.eventLoop.submit { () -> Int in
+                    var count = 0
+                    table.forEachConnection { if predicate($0) { count += 1 } }
+                    return count
+                }.get()) ?? 0
         }
         return total
     }

@@ -104,7 +104,12 @@ public final class IngestCounters: Sendable {
     /// Rejections by kind, for metrics; `shuttingDown` is `refusedAtShutdown`.
     public func rejectionsByKind() -> [(kind: MessageRejectionKind, count: Int)] {
         MessageRejectionKind.allCases.map { kind in
-            (kind, kind == .shuttingDown ? self.refusedAtShutdown.load(ordering: .relaxed) : self.rejectedByKind[kind.rawValue].load(ordering: .relaxed))
+            (
+                kind,
+                kind == .shuttingDown
+                    ? self.refusedAtShutdown.load(ordering: .relaxed)
+                    : self.rejectedByKind[kind.rawValue].load(ordering: .relaxed)
+            )
         }
     }
 
@@ -118,7 +123,8 @@ public final class IngestCounters: Sendable {
     }
 
     public struct Snapshot: Sendable, Equatable {
-        public var received, rejected, accepted, produced, delivered, failed, acceptedBytes, receivedBytes, refusedAtShutdown, backpressurePauses: Int
+        public var received, rejected, accepted, produced, delivered, failed, acceptedBytes, receivedBytes,
+            refusedAtShutdown, backpressurePauses: Int
     }
 
     /// Producer figures are read before the loops', so a snapshot never shows more delivered than accepted.

@@ -7,7 +7,8 @@
 public final class LatencyHistogram: Sendable {
     /// Upper bounds in seconds, shared by every latency histogram so they can be summed and compared.
     public static let boundsSeconds: [Double] = [
-        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
+        300,
     ]
     private static let boundsNanoseconds: [Int] = boundsSeconds.map { Int(($0 * 1e9).rounded()) }
 
@@ -36,12 +37,17 @@ public final class LatencyHistogram: Sendable {
         public var counts: [UInt64]
         public var sumNanoseconds: UInt64
 
-        public static var zero: Snapshot { Snapshot(counts: Array(repeating: 0, count: LatencyHistogram.boundsSeconds.count + 1), sumNanoseconds: 0) }
+        public static var zero: Snapshot {
+            Snapshot(counts: Array(repeating: 0, count: LatencyHistogram.boundsSeconds.count + 1), sumNanoseconds: 0)
+        }
 
         public var count: UInt64 { self.counts.reduce(0, &+) }
 
         public static func + (lhs: Snapshot, rhs: Snapshot) -> Snapshot {
-            Snapshot(counts: zip(lhs.counts, rhs.counts).map { $0 &+ $1 }, sumNanoseconds: lhs.sumNanoseconds &+ rhs.sumNanoseconds)
+            Snapshot(
+                counts: zip(lhs.counts, rhs.counts).map { $0 &+ $1 },
+                sumNanoseconds: lhs.sumNanoseconds &+ rhs.sumNanoseconds
+            )
         }
     }
 

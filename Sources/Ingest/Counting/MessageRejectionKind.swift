@@ -1,4 +1,5 @@
 import ChatContract
+
 /// Why a received message was not accepted, as a small closed set: the `reason` label of
 /// `kcp_messages_rejected_total`, so the label can never grow with client input.
 public enum MessageRejectionKind: Int, CaseIterable, Sendable {

@@ -1,4 +1,5 @@
 import CLinux
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,12 +15,17 @@ enum DedicatedThread {
     static func spawn(name: String, _ body: @escaping @Sendable () -> Void) {
         let entry = Unmanaged.passRetained(Entry(body)).toOpaque()
         var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { raw in
-            // pthread_create passes back the non-nil argument given below.
-            let entry = Unmanaged<Entry>.fromOpaque(raw!).takeRetainedValue()
-            entry.body()
-            return nil
-        }, entry)
+        let result = pthread_create(
+            &thread,
+            nil,
+            { raw in
+                // pthread_create passes back the non-nil argument given below.
+                let entry = Unmanaged<Entry>.fromOpaque(raw!).takeRetainedValue()
+                entry.body()
+                return nil
+            },
+            entry
+        )
         precondition(result == 0, "pthread_create failed: \(result)")
         // Linux limits thread names to 15 bytes.
         _ = pthread_setname_np(thread, String(name.prefix(15)))

@@ -183,7 +183,10 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
         }
         self.ready.takeAll(into: &pending)
         if !pending.isEmpty || self.producer.outstandingCount > 0 {
-            self.logger.error("producer thread stopped with undelivered messages", metadata: ["outstanding": "\(self.producer.outstandingCount)"])
+            self.logger.error(
+                "producer thread stopped with undelivered messages",
+                metadata: ["outstanding": "\(self.producer.outstandingCount)"]
+            )
         }
         let waiter = self.control.withLockedValue { control -> CheckedContinuation<Void, Never>? in
             control.running = false
@@ -210,7 +213,15 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
                 return false
             }
             // Refused outright (e.g. larger than message.max.bytes): reported like a failed delivery.
-            self.handle(DeliveryReport(opaque: record.opaque, partition: -1, offset: -1, error: error, payloadBytes: record.payload.count))
+            self.handle(
+                DeliveryReport(
+                    opaque: record.opaque,
+                    partition: -1,
+                    offset: -1,
+                    error: error,
+                    payloadBytes: record.payload.count
+                )
+            )
             return true
         }
         if consumed > 0 {
@@ -270,13 +281,17 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
             for (_, entry) in self.failuresByError {
                 self.logger.warning(
                     "messages could not be delivered to Kafka",
-                    metadata: ["count": "\(entry.count)", "error": "\(entry.error.name)", "detail": "\(entry.error.message)"]
+                    metadata: [
+                        "count": "\(entry.count)", "error": "\(entry.error.name)", "detail": "\(entry.error.message)",
+                    ]
                 )
             }
             self.failuresByError.removeAll(keepingCapacity: true)
         }
         guard let receiver = self.receiver else {
-            for route in self.ackBatches.indices where !self.ackBatches[route].isEmpty { self.ackBatches[route].removeAll() }
+            for route in self.ackBatches.indices where !self.ackBatches[route].isEmpty {
+                self.ackBatches[route].removeAll()
+            }
             return
         }
         for route in self.ackBatches.indices where !self.ackBatches[route].isEmpty {
@@ -292,7 +307,15 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
         self.ready.takeAll(into: &pending)
         for buffer in self.registry.allBuffers() {
             failed += buffer.ring.drain(maxRecords: .max) { record in
-                self.handle(DeliveryReport(opaque: record.opaque, partition: -1, offset: -1, error: .purgedFromQueue, payloadBytes: record.payload.count))
+                self.handle(
+                    DeliveryReport(
+                        opaque: record.opaque,
+                        partition: -1,
+                        offset: -1,
+                        error: .purgedFromQueue,
+                        payloadBytes: record.payload.count
+                    )
+                )
                 return true
             }
             buffer.wakeWaiters()
@@ -319,7 +342,6 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
         waiter?.resume(returning: DrainSummary(completedInTime: failed == 0, failedAtDeadline: failed))
     }
 }
-
 
 extension ProducerThread: MessageIngest {
     public func attach(to topic: TopicName) throws(RingRegistryError) -> TopicBuffer {

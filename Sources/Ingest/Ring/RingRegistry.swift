@@ -59,7 +59,9 @@ public final class RingRegistry: @unchecked Sendable {
                 return .success(buffer)
             }
             let maxTopics = self.configuration.maxTopics
-            if state.reservedBytes + capacity > self.configuration.budgetBytes || (maxTopics > 0 && state.buffers.count >= maxTopics) {
+            if state.reservedBytes + capacity > self.configuration.budgetBytes
+                || (maxTopics > 0 && state.buffers.count >= maxTopics)
+            {
                 // Make room from rings nobody uses before refusing.
                 _ = Self.reclaim(&state, olderThan: nil)
             }
@@ -67,7 +69,9 @@ public final class RingRegistry: @unchecked Sendable {
                 return .failure(.tooManyTopics(limit: maxTopics))
             }
             guard state.reservedBytes + capacity <= self.configuration.budgetBytes else {
-                return .failure(.budgetExhausted(activeTopics: state.buffers.count, budgetBytes: self.configuration.budgetBytes))
+                return .failure(
+                    .budgetExhausted(activeTopics: state.buffers.count, budgetBytes: self.configuration.budgetBytes)
+                )
             }
             let handle: KafkaTopicHandle
             do {
@@ -75,7 +79,12 @@ public final class RingRegistry: @unchecked Sendable {
             } catch {
                 return .failure(.kafka("\(error)"))
             }
-            let buffer = TopicBuffer(topic: topic, capacityBytes: capacity, kafkaTopic: handle, scheduler: self.scheduler)
+            let buffer = TopicBuffer(
+                topic: topic,
+                capacityBytes: capacity,
+                kafkaTopic: handle,
+                scheduler: self.scheduler
+            )
             buffer.attachedConnections = 1
             state.buffers[topic] = buffer
             state.reservedBytes += capacity
@@ -157,4 +166,3 @@ public enum RingRegistryError: Error, Sendable, Equatable, CustomStringConvertib
         }
     }
 }
-

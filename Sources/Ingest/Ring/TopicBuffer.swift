@@ -55,7 +55,8 @@ public final class TopicBuffer: @unchecked Sendable {
             // after clearing `scheduled`, or we see `scheduled == false` here and schedule the ring.
             atomicMemoryFence(ordering: .sequentiallyConsistent)
             if !self.scheduled.load(ordering: .relaxed),
-                self.scheduled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+                self.scheduled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing)
+                    .exchanged
             {
                 self.scheduler.schedule(self)
             }

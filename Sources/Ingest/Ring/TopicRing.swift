@@ -146,7 +146,9 @@ public final class TopicRing: @unchecked Sendable {
                 if end - fresh > capacityBytes { return .full }
             }
             let (claimed, current) = tail.weakCompareExchange(
-                expected: start, desired: end, ordering: .relaxed
+                expected: start,
+                desired: end,
+                ordering: .relaxed
             )
             if claimed { break }
             start = current
@@ -163,7 +165,8 @@ public final class TopicRing: @unchecked Sendable {
         fill(UnsafeMutableRawBufferPointer(start: arena + offset + RingHeader.size, count: payloadCount))
         // Release publishes the opaque and payload writes above to the consumer's acquire load.
         commitWord(at: offset).store(
-            RingHeader.committed(payloadCount: payloadCount, tag: tag), ordering: .releasing
+            RingHeader.committed(payloadCount: payloadCount, tag: tag),
+            ordering: .releasing
         )
         return .pushed
     }

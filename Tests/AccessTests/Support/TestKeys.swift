@@ -21,7 +21,9 @@ enum TestKeys {
     }
 
     private static let generated = Result<RSAPair, any Error> {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kcp-rsa-\(UUID().uuidString.prefix(8))")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kcp-rsa-\(UUID().uuidString.prefix(8))"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let privatePath = directory.appendingPathComponent("private.pem").path
@@ -43,7 +45,10 @@ enum TestKeys {
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw ToolFailed(description: "\(tool) \(arguments.joined(separator: " ")) failed; is openssl installed (scripts/install-deps)?")
+            throw ToolFailed(
+                description:
+                    "\(tool) \(arguments.joined(separator: " ")) failed; is openssl installed (scripts/install-deps)?"
+            )
         }
     }
 

@@ -10,7 +10,9 @@ final class DaemonProcess: @unchecked Sendable {
     static var binary: URL {
         if let path = ProcessInfo.processInfo.environment["KCP_BINARY"] { return URL(fileURLWithPath: path) }
         // The test bundle sits next to the products in .build/<configuration>/.
-        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kafka-chat-producer")
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "kafka-chat-producer"
+        )
     }
 
     init(arguments: [String], environment: [String: String] = [:]) throws {
@@ -52,7 +54,11 @@ final class DaemonProcess: @unchecked Sendable {
 
     /// A counter from the final "stopped" log line.
     func finalCounter(_ name: String) -> Int? {
-        guard let line = self.log.split(separator: "\n").last(where: { $0.contains("stopped") && $0.contains("accepted=") }) else { return nil }
+        guard
+            let line = self.log.split(separator: "\n").last(where: {
+                $0.contains("stopped") && $0.contains("accepted=")
+            })
+        else { return nil }
         guard let match = line.firstMatch(of: try! Regex("\(name)=(\\d+)")) else { return nil }
         return Int(match.output[1].substring!)
     }

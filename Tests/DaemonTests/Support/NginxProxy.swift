@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +13,8 @@ final class NginxProxy: @unchecked Sendable {
     }
 
     static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
     }
 
     enum ProxyError: Error, CustomStringConvertible {
@@ -23,7 +25,8 @@ final class NginxProxy: @unchecked Sendable {
         var description: String {
             switch self {
             case .toolFailed(let tool, let output): return "\(tool) failed: \(output)"
-            case .templateChanged(let line): return "config/nginx/kafka-chat-producer.conf no longer has the line `\(line)` the test rewrites"
+            case .templateChanged(let line):
+                return "config/nginx/kafka-chat-producer.conf no longer has the line `\(line)` the test rewrites"
             case .didNotStart(let log): return "nginx did not start: \(log)"
             }
         }
@@ -34,13 +37,19 @@ final class NginxProxy: @unchecked Sendable {
     private let process: Process
 
     var certificate: URL { self.directory.appendingPathComponent("cert.pem") }
-    var accessLog: String { (try? String(contentsOf: self.directory.appendingPathComponent("access.log"), encoding: .utf8)) ?? "" }
-    var errorLog: String { (try? String(contentsOf: self.directory.appendingPathComponent("error.log"), encoding: .utf8)) ?? "" }
+    var accessLog: String {
+        (try? String(contentsOf: self.directory.appendingPathComponent("access.log"), encoding: .utf8)) ?? ""
+    }
+    var errorLog: String {
+        (try? String(contentsOf: self.directory.appendingPathComponent("error.log"), encoding: .utf8)) ?? ""
+    }
 
     /// Makes the certificate, writes the configuration and starts nginx; a port taken between choosing
     /// it and nginx binding it (another test, another process) is retried with a new one.
     static func start(upstreamPort: Int) async throws -> NginxProxy {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kcp-nginx-\(UUID().uuidString.prefix(8))")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kcp-nginx-\(UUID().uuidString.prefix(8))"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try await Self.makeCertificate(in: directory)
         var lastLog = ""
@@ -49,8 +58,10 @@ final class NginxProxy: @unchecked Sendable {
             try Self.writeConfiguration(in: directory, port: port, upstreamPort: upstreamPort)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.binary!)
-            process.arguments = ["-p", directory.path + "/", "-c", directory.appendingPathComponent("nginx.conf").path,
-                                 "-e", directory.appendingPathComponent("error.log").path, "-g", "daemon off;"]
+            process.arguments = [
+                "-p", directory.path + "/", "-c", directory.appendingPathComponent("nginx.conf").path,
+                "-e", directory.appendingPathComponent("error.log").path, "-g", "daemon off;",
+            ]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -113,18 +124,25 @@ final class NginxProxy: @unchecked Sendable {
 
     /// A self-signed certificate for `localhost` and 127.0.0.1 (EC P-256: generated in milliseconds).
     private static func makeCertificate(in directory: URL) async throws {
-        let run = try await ToolRun.run("openssl", [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
-            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "-keyout", directory.appendingPathComponent("key.pem").path, "-out", directory.appendingPathComponent("cert.pem").path,
-        ])
+        let run = try await ToolRun.run(
+            "openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+                "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-keyout", directory.appendingPathComponent("key.pem").path, "-out",
+                directory.appendingPathComponent("cert.pem").path,
+            ]
+        )
         guard run.status == 0 else { throw ProxyError.toolFailed("openssl req -x509", run.output) }
     }
 
     /// The shipped site file with only its deployment-specific lines replaced, inside a minimal main
     /// configuration that keeps every path (pid, logs, temporary files) in `directory`.
     private static func writeConfiguration(in directory: URL, port: Int, upstreamPort: Int) throws {
-        var site = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("config/nginx/kafka-chat-producer.conf"), encoding: .utf8)
+        var site = try String(
+            contentsOf: Self.repositoryRoot.appendingPathComponent("config/nginx/kafka-chat-producer.conf"),
+            encoding: .utf8
+        )
         let path = directory.path
         for (line, replacement) in [
             ("listen 443 ssl http2;", "listen 127.0.0.1:\(port) ssl http2;"),
@@ -133,7 +151,10 @@ final class NginxProxy: @unchecked Sendable {
             ("server 127.0.0.1:8000;", "server 127.0.0.1:\(upstreamPort);"),
             ("ssl_certificate     /etc/ssl/certs/chat.example.com.pem;", "ssl_certificate \(path)/cert.pem;"),
             ("ssl_certificate_key /etc/ssl/private/chat.example.com.key;", "ssl_certificate_key \(path)/key.pem;"),
-            ("access_log /var/log/nginx/kafka-chat-producer.access.log kcp_no_query;", "access_log \(path)/access.log kcp_no_query;"),
+            (
+                "access_log /var/log/nginx/kafka-chat-producer.access.log kcp_no_query;",
+                "access_log \(path)/access.log kcp_no_query;"
+            ),
         ] {
             guard site.components(separatedBy: line).count == 2 else { throw ProxyError.templateChanged(line) }
             site = site.replacingOccurrences(of: line, with: replacement)

@@ -28,11 +28,13 @@ final class RunningDaemon: @unchecked Sendable {
         configuration.drainTimeoutSeconds = 10
         configuration.librdkafka = [("log_level", "3")]
         configure(&configuration)
-        let logger = logger ?? {
-            var logger = Logger(label: "test-daemon")
-            logger.logLevel = .error
-            return logger
-        }()
+        let logger =
+            logger
+            ?? {
+                var logger = Logger(label: "test-daemon")
+                logger.logLevel = .error
+                return logger
+            }()
         let daemon = try Daemon(configuration: configuration, logger: logger, handleSignals: false)
         let task = Task { try await daemon.run() }
         let address = try await daemon.localAddress()

@@ -9,7 +9,9 @@ struct TestCredentials: Sendable {
     let directory: URL
 
     init() throws {
-        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("kcp-auth-\(UUID().uuidString.prefix(8))")
+        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kcp-auth-\(UUID().uuidString.prefix(8))"
+        )
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         try (Self.secret + "\n").write(to: self.secretFile, atomically: true, encoding: .utf8)
     }
@@ -26,7 +28,12 @@ struct TestCredentials: Sendable {
     }
 
     /// An HS256 JWT for `chats`, valid from `now` for `lifetime` seconds (negative: already expired).
-    static func jwt(chats: [String], subject: String = "tester", lifetime: TimeInterval = 3600, audience: String = audience) async throws -> String {
+    static func jwt(
+        chats: [String],
+        subject: String = "tester",
+        lifetime: TimeInterval = 3600,
+        audience: String = audience
+    ) async throws -> String {
         let keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: Self.secret), digestAlgorithm: .sha256)
         return try await keys.sign(

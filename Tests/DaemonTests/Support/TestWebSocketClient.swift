@@ -1,4 +1,5 @@
 import TestSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,7 +59,9 @@ final class TestWebSocketClient: @unchecked Sendable {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr(host)
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard result == 0 else {
             let code = errno
@@ -83,7 +86,12 @@ final class TestWebSocketClient: @unchecked Sendable {
     }
 
     /// Connects and upgrades; throws `handshakeRejected` with the server's answer when it refuses.
-    static func connect(port: Int, path: String, headers: [(String, String)]? = nil, host: String = "127.0.0.1") throws -> TestWebSocketClient {
+    static func connect(
+        port: Int,
+        path: String,
+        headers: [(String, String)]? = nil,
+        host: String = "127.0.0.1"
+    ) throws -> TestWebSocketClient {
         let client = try TestWebSocketClient(port: port, host: host)
         let response = try client.handshake(path: path, headers: headers)
         guard response.status == 101 else {
@@ -135,7 +143,13 @@ final class TestWebSocketClient: @unchecked Sendable {
     // MARK: frames
 
     /// Builds one client frame. `mask` nil sends it unmasked (a protocol violation).
-    static func frame(opcode: UInt8, payload: [UInt8], fin: Bool = true, rsv: UInt8 = 0, mask: [UInt8]? = ClientFrameEncoder.defaultMask) -> [UInt8] {
+    static func frame(
+        opcode: UInt8,
+        payload: [UInt8],
+        fin: Bool = true,
+        rsv: UInt8 = 0,
+        mask: [UInt8]? = ClientFrameEncoder.defaultMask
+    ) -> [UInt8] {
         ClientFrameEncoder.frame(opcode: opcode, payload, fin: fin, rsv: rsv, mask: mask)
     }
 
@@ -144,7 +158,15 @@ final class TestWebSocketClient: @unchecked Sendable {
     }
 
     func sendFrame(opcode: UInt8, payload: [UInt8], fin: Bool = true, rsv: UInt8 = 0, masked: Bool = true) throws {
-        try self.send(Self.frame(opcode: opcode, payload: payload, fin: fin, rsv: rsv, mask: masked ? [0x9A, 0x01, 0xFE, 0x33] : nil))
+        try self.send(
+            Self.frame(
+                opcode: opcode,
+                payload: payload,
+                fin: fin,
+                rsv: rsv,
+                mask: masked ? [0x9A, 0x01, 0xFE, 0x33] : nil
+            )
+        )
     }
 
     func sendClose(code: UInt16, reason: String = "") throws {
@@ -154,7 +176,9 @@ final class TestWebSocketClient: @unchecked Sendable {
     func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let written = bytes[offset...].withUnsafeBytes {
+                Glibc.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if written <= 0 { throw ClientError.closedByPeer }
             offset += written
         }
@@ -188,7 +212,9 @@ final class TestWebSocketClient: @unchecked Sendable {
         while true {
             let frame = try self.receiveFrame()
             if frame.opcode == 1 { return frame.text }
-            if frame.opcode == 8 { throw ClientError.malformed("close \(frame.closeCode ?? 0) \(frame.closeReason) instead of text") }
+            if frame.opcode == 8 {
+                throw ClientError.malformed("close \(frame.closeCode ?? 0) \(frame.closeReason) instead of text")
+            }
         }
     }
 
@@ -225,7 +251,8 @@ final class TestWebSocketClient: @unchecked Sendable {
 
     private func indexOf(_ needle: [UInt8]) -> Int? {
         guard self.buffered.count >= needle.count else { return nil }
-        for index in 0...(self.buffered.count - needle.count) where self.buffered[index..<(index + needle.count)].elementsEqual(needle) {
+        for index in 0...(self.buffered.count - needle.count)
+        where self.buffered[index..<(index + needle.count)].elementsEqual(needle) {
             return index
         }
         return nil

@@ -15,7 +15,11 @@ struct VerifyVerdict {
     init(_ run: ToolRun, about names: [String]) {
         self.status = run.status
         for line in run.lines {
-            if names.contains(where: { line.contains($0) }) { self.problems.append(line) } else { self.noise.append(line) }
+            if names.contains(where: { line.contains($0) }) {
+                self.problems.append(line)
+            } else {
+                self.noise.append(line)
+            }
         }
     }
 }

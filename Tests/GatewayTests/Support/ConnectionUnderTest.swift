@@ -19,7 +19,11 @@ final class ConnectionUnderTest {
     let handler: WebSocketConnectionHandler
     let readCounter = ReadCounter()
 
-    init(acks: Bool = false, ringCapacityBytes: Int = 4096, configuration: GatewayConfiguration = GatewayConfiguration()) throws {
+    init(
+        acks: Bool = false,
+        ringCapacityBytes: Int = 4096,
+        configuration: GatewayConfiguration = GatewayConfiguration()
+    ) throws {
         self.ingest = try FakeIngest(ringCapacityBytes: ringCapacityBytes)
         let metrics = DaemonMetrics(
             configuration: .init(ringBudgetBytes: 1 << 24, readinessHighWater: 0.9),
@@ -78,7 +82,9 @@ final class ConnectionUnderTest {
     func written() throws -> [ServerFrame] {
         var frames: [ServerFrame] = []
         while let buffer = try self.channel.readOutbound(as: ByteBuffer.self) {
-            guard let parsed = ServerFrame.parse(buffer) else { throw ParseError(bytes: Array(buffer.readableBytesView)) }
+            guard let parsed = ServerFrame.parse(buffer) else {
+                throw ParseError(bytes: Array(buffer.readableBytesView))
+            }
             frames += parsed
         }
         return frames
@@ -92,7 +98,9 @@ final class ConnectionUnderTest {
     func drainRing(wake: Bool = false) -> [(record: String, ticket: MessageTicket, tag: UInt32)] {
         var records: [(String, MessageTicket, UInt32)] = []
         _ = self.buffer.ring.drain(maxRecords: .max) { record in
-            records.append((String(decoding: record.payload, as: UTF8.self), MessageTicket(rawValue: record.opaque), record.tag))
+            records.append(
+                (String(decoding: record.payload, as: UTF8.self), MessageTicket(rawValue: record.opaque), record.tag)
+            )
             return true
         }
         if wake {

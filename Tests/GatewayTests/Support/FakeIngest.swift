@@ -27,7 +27,11 @@ final class FakeIngest: MessageIngest, @unchecked Sendable {
         self.producer = producer
         self.scheduler = scheduler
         self.registry = RingRegistry(
-            configuration: .init(ringCapacityBytes: ringCapacityBytes, budgetBytes: 1 << 24, idleReclaimAfter: .seconds(60)),
+            configuration: .init(
+                ringCapacityBytes: ringCapacityBytes,
+                budgetBytes: 1 << 24,
+                idleReclaimAfter: .seconds(60)
+            ),
             scheduler: scheduler,
             makeTopicHandle: { try producer.topic($0) }
         )

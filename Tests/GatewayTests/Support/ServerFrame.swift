@@ -17,7 +17,9 @@ struct ServerFrame: Equatable, CustomStringConvertible {
     var closeReason: String { String(decoding: self.payload.dropFirst(2), as: UTF8.self) }
 
     var description: String {
-        self.opcode == Self.close ? "close(\(self.closeCode.map(String.init) ?? "-"), \(self.closeReason))" : "frame(\(self.opcode), \(self.text))"
+        self.opcode == Self.close
+            ? "close(\(self.closeCode.map(String.init) ?? "-"), \(self.closeReason))"
+            : "frame(\(self.opcode), \(self.text))"
     }
 
     /// Every frame in `buffer`; fails on anything but final, unmasked frames.
@@ -25,7 +27,8 @@ struct ServerFrame: Equatable, CustomStringConvertible {
         var bytes = Array(buffer.readableBytesView)[...]
         var frames: [ServerFrame] = []
         while !bytes.isEmpty {
-            guard bytes.count >= 2, bytes[bytes.startIndex] & 0xF0 == 0x80, bytes[bytes.startIndex + 1] & 0x80 == 0 else { return nil }
+            guard bytes.count >= 2, bytes[bytes.startIndex] & 0xF0 == 0x80, bytes[bytes.startIndex + 1] & 0x80 == 0
+            else { return nil }
             let opcode = bytes[bytes.startIndex] & 0x0F
             var length = Int(bytes[bytes.startIndex + 1])
             var header = 2
