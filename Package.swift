@@ -89,7 +89,6 @@ let package = Package(
                 "Kafka",
                 "CLinux",
                 .product(name: "Atomics", package: "swift-atomics"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
