@@ -73,6 +73,8 @@ extension IntegrationTests {
             // The same text (with librdkafka's "identical error(s) suppressed" count) never appears twice.
             let texts = failures.map { $0[$0.range(of: "Connect to")!.lowerBound...] }
             #expect(Set(texts).count == texts.count, "\(failures)")
+            // Never ready: no broker answered before the shutdown.
+            #expect(!process.log.contains("[Daemon] ready"), "\(process.log)")
         }
 
         @Test("--help lists the flags")

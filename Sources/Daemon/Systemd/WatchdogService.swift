@@ -59,7 +59,8 @@ struct WatchdogService: Service {
         }
     }
 
-    /// READY=1 once the listener is bound and librdkafka fetched cluster metadata.
+    /// READY=1 once the listener is bound and librdkafka fetched cluster metadata; never when a shutdown
+    /// came first (the daemon was not ready, it is stopping).
     private func waitUntilReady() async {
         _ = try? await self.gateway.localAddress()
         while !Task.isCancelled {
@@ -70,6 +71,7 @@ struct WatchdogService: Service {
             if reachable { break }
             self.logger.warning("waiting for Kafka metadata before reporting ready")
         }
+        guard !Task.isCancelled else { return }
         self.notifier.ready(status: "ready; \(self.gateway.activeConnections) connections")
         self.logger.info("ready")
     }
