@@ -5,7 +5,7 @@ For every cell it starts a fresh mock broker (own process) and a fresh daemon, t
   * daemon: messages/s delivered into Kafka at full speed (lost must be 0),
   * raw: the same messages pushed straight through librdkafka with the daemon's settings (the ceiling),
   * p50/p99 send->ack latency with acks at half of the daemon's full-speed rate,
-  * the daemon's CPU time and peak RSS (from /proc).
+  * the daemon's CPU time (as % of the full-speed run, and per delivered message) and peak RSS (from /proc).
 and prints a Markdown table. `--idle` adds the RSS-per-idle-connection measurement (10 000 connections).
 """
 import argparse, json, os, re, resource, signal, subprocess, sys, time
@@ -152,6 +152,8 @@ def run_cell(chats, connections, size, messages, latency_seconds):
         "chats": chats, "connections": connections, "size": size,
         "daemon": full, "raw": raw, "ackMax": ack_max, "latency": latency, "halfRate": half_rate,
         "daemonCpuPercent": 100.0 * cpu_used / wall if wall > 0 else 0.0,
+        # CPU time per delivered message: comparable across runs on a shared machine, unlike msgs/s.
+        "daemonCpuMicrosPerMessage": 1e6 * cpu_used / full["delivered"] if full.get("delivered") else 0.0,
         "daemonPeakRssMiB": peak / 1024.0, "daemonExit": max(code, latency_code), "daemonFinal": final,
     }
 
@@ -203,8 +205,8 @@ def main():
         log(f"cell: {'global' if chats == 0 else f'{chats} chats'}, {connections} connections, {size} B, {messages} messages")
         results.append(run_cell(chats, connections, size, messages, latency_seconds))
 
-    print("| topics | connections | message | daemon msgs/s | raw msgs/s | daemon/raw | lost | ack-mode max msgs/s | p50 ack ms | p99 ack ms | at msgs/s | daemon CPU % | daemon peak RSS MiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| topics | connections | message | daemon msgs/s | raw msgs/s | daemon/raw | lost | ack-mode max msgs/s | p50 ack ms | p99 ack ms | at msgs/s | daemon CPU % | daemon CPU µs/msg | daemon peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     failed = False
     for r in results:
         d, raw, lat = r["daemon"], r["raw"], r["latency"]
@@ -214,7 +216,7 @@ def main():
         topics = "1 (global)" if r["chats"] == 0 else f"{r['chats']} chats"
         print(f"| {topics} | {r['connections']} | {r['size']} B | {d['deliveredPerSecond']:,.0f} | {raw['deliveredPerSecond']:,.0f} "
               f"| {ratio:.2f} | {lost} | {r['ackMax']['deliveredPerSecond']:,.0f} | {lat['latencyMs']['p50']:.2f} | {lat['latencyMs']['p99']:.2f} | {r['halfRate']:,} "
-              f"| {r['daemonCpuPercent']:.0f} | {r['daemonPeakRssMiB']:.1f} |")
+              f"| {r['daemonCpuPercent']:.0f} | {r['daemonCpuMicrosPerMessage']:.2f} | {r['daemonPeakRssMiB']:.1f} |")
     if options.idle and not options.quick:
         before, after, per = idle_rss(options.idle)
         print(f"\nIdle connections: {options.idle} open → daemon RSS {before / 1024:.1f} MiB → {after / 1024:.1f} MiB, "
