@@ -1,27 +1,22 @@
 /// The texts of every failure the scanner reports. Only ever called on the way out of a failed scan, so
 /// their allocations never touch the success path.
 extension ChatMessageScanner {
-    func invalidJSON(_ message: String, at offset: Int) -> ChatScanFailure {
-        ChatScanFailure(reason: .invalidJSON, message: message, validUTF8UpTo: offset)
-    }
-
-    func invalidUTF8(at offset: Int) -> ChatScanFailure {
-        ChatScanFailure(reason: .invalidUTF8, message: "invalid UTF-8 at byte \(offset)", validUTF8UpTo: offset)
+    func invalidJSON(_ message: String) -> ChatScanFailure {
+        ChatScanFailure(reason: .invalidJSON, message: message)
     }
 
     /// A field rule was broken; the JSON itself was (or will be) read completely.
     func fieldFailure(_ reason: ChatMessageRejection.Reason, _ message: String) -> ChatScanFailure {
-        ChatScanFailure(reason: reason, message: message, validUTF8UpTo: end)
+        ChatScanFailure(reason: reason, message: message)
     }
 
     /// "expected X at byte N, found Y", or the end-of-input variant.
     func unexpected(at offset: Int, expecting expected: String) -> ChatScanFailure {
         if offset >= end {
-            return invalidJSON("unexpected end of input at byte \(offset), expected \(expected)", at: end)
+            return invalidJSON("unexpected end of input at byte \(offset), expected \(expected)")
         }
         return invalidJSON(
-            "expected \(expected) at byte \(offset), found \(Self.describe(input.byte(offset)))",
-            at: offset
+            "expected \(expected) at byte \(offset), found \(Self.describe(input.byte(offset)))"
         )
     }
 

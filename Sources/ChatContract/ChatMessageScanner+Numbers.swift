@@ -11,7 +11,7 @@ extension ChatMessageScanner {
         if input.byte(i) == UInt8(ascii: "0") {
             i &+= 1
             if i < end, Self.isDigit(input.byte(i)) {
-                throw invalidJSON("number at byte \(start) has a leading zero", at: start)
+                throw invalidJSON("number at byte \(start) has a leading zero")
             }
         } else {
             i = skipDigits(from: i)
@@ -57,7 +57,7 @@ extension ChatMessageScanner {
                 return k == count
             }
         guard matches else {
-            throw invalidJSON("invalid literal at byte \(position) (expected \(literal))", at: position)
+            throw invalidJSON("invalid literal at byte \(position) (expected \(literal))")
         }
         position &+= count
     }

@@ -55,8 +55,7 @@ extension ChatMessageScanner {
             if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
                 guard depth < Self.maxNestingDepth else {
                     throw invalidJSON(
-                        "nesting deeper than \(Self.maxNestingDepth) levels at byte \(position)",
-                        at: position
+                        "nesting deeper than \(Self.maxNestingDepth) levels at byte \(position)"
                     )
                 }
                 let isObject = first == UInt8(ascii: "{")

@@ -1,18 +1,16 @@
-/// The single pass behind `ChatMessageValidator.validate`: a strict RFC 8259 scanner that checks
-/// UTF-8 inside strings as it goes and records where the contract's fields are.
+/// The scan behind `ChatMessageValidator.validate`: a strict RFC 8259 scanner that records where the
+/// contract's fields are. The payload's UTF-8 is checked as a whole before it runs (`ByteKernels`), so
+/// inside strings bytes from 0x80 up are plain; outside strings only ASCII is accepted.
 ///
 /// It never builds values: strings and numbers are only checked and measured, unknown values are
 /// skipped with an explicit depth counter (no recursion, so hostile nesting cannot hit the stack),
 /// and nothing is allocated unless a failure has to be described.
 ///
-/// Outside strings only ASCII is accepted, and inside strings every multi-byte sequence is
-/// validated as a whole, so whenever the scanner stops, everything before its position is valid
-/// UTF-8 and the position is at a character boundary.
-struct ChatMessageScanner {
-    /// Deepest nesting of arrays and objects allowed inside one unknown field's value.
-    static let maxNestingDepth = 64
-    /// Longest `id` token (quotes included) the gateway is willing to echo back in acks.
-    static let maxIDByteCount = 256
+/// Generic over the per-byte work so that the fuzz targets can run the reference kernels through the very
+/// same grammar; the daemon's instance (`VectorByteKernels`) is specialised, so this costs nothing.
+struct ChatMessageScanner<Kernels: ByteKernels> {
+    static var maxNestingDepth: Int { ChatMessageValidator.maxNestingDepth }
+    static var maxIDByteCount: Int { ChatMessageValidator.maxIDByteCount }
 
     // Internal, not private: the scanner's grammar is split over several files (one per part of the
     // grammar), all extensions of this struct; nothing outside the module sees the scanner.
@@ -22,9 +20,10 @@ struct ChatMessageScanner {
     /// The client's `id`, kept as soon as it is fully read so that a later failure can echo it.
     private(set) var id: TokenSpan?
 
-    init(_ input: MaskedPayload) {
+    /// A scanner of `input`'s first `end` bytes (all of them unless given).
+    init(_ input: MaskedPayload, end: Int? = nil) {
         self.input = input
-        self.end = input.count
+        self.end = end ?? input.count
     }
 
     // MARK: - The message object
@@ -33,7 +32,7 @@ struct ChatMessageScanner {
     mutating func scanMessage() throws(ChatScanFailure) -> ChatMessage {
         skipWhitespace()
         guard position < end else {
-            throw invalidJSON(end == 0 ? "the message is empty" : "the message holds only whitespace", at: end)
+            throw invalidJSON(end == 0 ? "the message is empty" : "the message holds only whitespace")
         }
         guard input.byte(position) == UInt8(ascii: "{") else {
             try scanNonObjectMessage()

@@ -7,44 +7,59 @@
 /// tokens, so consumers see one fixed shape whatever extras or spacing the client sent.
 public enum ChatMessageValidator {
     /// Longest `id` token (quotes included) accepted; acks echo it, so it must stay small.
-    public static let maxIDByteCount = ChatMessageScanner.maxIDByteCount
+    public static let maxIDByteCount = 256
     /// Deepest nesting of arrays and objects inside one ignored field's value (or a top-level non-object).
-    public static let maxNestingDepth = ChatMessageScanner.maxNestingDepth
+    public static let maxNestingDepth = 64
     /// Bytes the canonical record adds to the three tokens: `{"sender":` `,"text":` `,"tag":` `}`.
     @inlinable
     public static var canonicalOverhead: Int { 26 }
 
     /// Validates one complete text message. `input` holds the bytes AS THEY CAME OFF THE WIRE, XOR-masked:
     /// the real byte at offset i is `input[i] ^ UInt8(truncatingIfNeeded: maskKey >> ((i & 3) * 8))`.
-    /// maskKey == 0 means plain bytes. Single pass over the bytes, no allocation on success.
+    /// maskKey == 0 means plain bytes. Two passes over the bytes (UTF-8, then the JSON grammar), each 16
+    /// bytes per step where the bytes allow it; no allocation on success.
     ///
-    /// Precedence of rejections: invalid UTF-8 anywhere, then invalid JSON, then a top level that is
-    /// not an object, then the first broken field rule in input order, then the first missing field.
+    /// Precedence of rejections: invalid UTF-8 anywhere (the gateway must then close the connection with
+    /// 1007 rather than reply), then invalid JSON, then a top level that is not an object, then the first
+    /// broken field rule in input order, then the first missing field.
     public static func validate(
         _ input: UnsafeRawBufferPointer,
         maskKey: UInt32
     ) -> Result<ChatMessage, ChatMessageRejection> {
+        validate(input, maskKey: maskKey, using: VectorByteKernels.self)
+    }
+
+    @inline(__always)
+    static func validate<Kernels: ByteKernels>(
+        _ input: UnsafeRawBufferPointer,
+        maskKey: UInt32,
+        using kernels: Kernels.Type
+    ) -> Result<ChatMessage, ChatMessageRejection> {
         let payload = MaskedPayload(input, maskKey: maskKey)
-        var scanner = ChatMessageScanner(payload)
+        if let bad = Kernels.firstInvalidUTF8(in: payload) {
+            return .failure(invalidUTF8(at: bad, in: payload, using: kernels))
+        }
+        var shape = ChatMessageScanner<Kernels>(payload)
+        if let message = shape.scanCommonShape() { return .success(message) }
+        var scanner = ChatMessageScanner<Kernels>(payload)
         do throws(ChatScanFailure) {
             return .success(try scanner.scanMessage())
         } catch {
-            return .failure(rejection(for: error, in: payload, id: scanner.id))
+            return .failure(ChatMessageRejection(reason: error.reason, message: error.message, id: scanner.id))
         }
     }
 
-    /// Turns a scan failure into the rejection; invalid UTF-8 later in the input overrides a JSON
-    /// error because the gateway must then close the connection (1007) rather than reply.
+    /// The rejection for ill-formed UTF-8 at `offset`. It echoes the `id` that was complete before that byte
+    /// (as a scan that stopped there would have), found by scanning the valid part.
     @inline(never)
-    private static func rejection(
-        for failure: ChatScanFailure,
+    private static func invalidUTF8<Kernels: ByteKernels>(
+        at offset: Int,
         in payload: MaskedPayload,
-        id: TokenSpan?
+        using kernels: Kernels.Type
     ) -> ChatMessageRejection {
-        if failure.reason != .invalidUTF8, let bad = payload.firstInvalidUTF8(from: failure.validUTF8UpTo) {
-            return ChatMessageRejection(reason: .invalidUTF8, message: "invalid UTF-8 at byte \(bad)", id: id)
-        }
-        return ChatMessageRejection(reason: failure.reason, message: failure.message, id: id)
+        var scanner = ChatMessageScanner<Kernels>(payload, end: offset)
+        _ = try? scanner.scanMessage()
+        return ChatMessageRejection(reason: .invalidUTF8, message: "invalid UTF-8 at byte \(offset)", id: scanner.id)
     }
 
     /// Exact length of the canonical record value: {"sender":S,"text":T,"tag":G} with the raw tokens.
@@ -61,19 +76,30 @@ public enum ChatMessageValidator {
         maskKey: UInt32,
         to destination: UnsafeMutableRawPointer
     ) -> Int {
+        writeCanonical(message, from: input, maskKey: maskKey, to: destination, using: VectorByteKernels.self)
+    }
+
+    @inline(__always)
+    static func writeCanonical<Kernels: ByteKernels>(
+        _ message: ChatMessage,
+        from input: UnsafeRawBufferPointer,
+        maskKey: UInt32,
+        to destination: UnsafeMutableRawPointer,
+        using kernels: Kernels.Type
+    ) -> Int {
         checkBounds(message.sender, input)
         checkBounds(message.text, input)
         checkBounds(message.tag, input)
         let payload = MaskedPayload(input, maskKey: maskKey)
         var written = 0
         written &+= put("{\"sender\":", at: destination + written)
-        payload.copy(from: message.sender.start, count: message.sender.count, to: destination + written)
+        Kernels.copy(payload, from: message.sender.start, count: message.sender.count, to: destination + written)
         written &+= message.sender.count
         written &+= put(",\"text\":", at: destination + written)
-        payload.copy(from: message.text.start, count: message.text.count, to: destination + written)
+        Kernels.copy(payload, from: message.text.start, count: message.text.count, to: destination + written)
         written &+= message.text.count
         written &+= put(",\"tag\":", at: destination + written)
-        payload.copy(from: message.tag.start, count: message.tag.count, to: destination + written)
+        Kernels.copy(payload, from: message.tag.start, count: message.tag.count, to: destination + written)
         written &+= message.tag.count
         written &+= put("}", at: destination + written)
         return written
@@ -87,7 +113,12 @@ public enum ChatMessageValidator {
         to destination: UnsafeMutableRawPointer
     ) {
         checkBounds(span, input)
-        MaskedPayload(input, maskKey: maskKey).copy(from: span.start, count: span.count, to: destination)
+        VectorByteKernels.copy(
+            MaskedPayload(input, maskKey: maskKey),
+            from: span.start,
+            count: span.count,
+            to: destination
+        )
     }
 
     /// Spans normally come from `validate`; a wrong one must trap rather than read outside the buffer.
@@ -99,9 +130,33 @@ public enum ChatMessageValidator {
         )
     }
 
+    /// Writes a literal of 1 to 16 bytes with at most two (overlapping) word stores instead of a call to
+    /// `memmove`, which costs more than the copy for these few bytes.
     @inline(__always)
     private static func put(_ text: StaticString, at destination: UnsafeMutableRawPointer) -> Int {
-        destination.copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
-        return text.utf8CodeUnitCount
+        let count = text.utf8CodeUnitCount
+        let source = UnsafeRawPointer(text.utf8Start)
+        if count >= 8 {
+            let last = count &- 8
+            destination.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            destination.storeBytes(
+                of: source.loadUnaligned(fromByteOffset: last, as: UInt64.self),
+                toByteOffset: last,
+                as: UInt64.self
+            )
+        } else if count >= 4 {
+            let last = count &- 4
+            destination.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
+            destination.storeBytes(
+                of: source.loadUnaligned(fromByteOffset: last, as: UInt32.self),
+                toByteOffset: last,
+                as: UInt32.self
+            )
+        } else {
+            for index in 0..<count {
+                destination.storeBytes(of: text.utf8Start[index], toByteOffset: index, as: UInt8.self)
+            }
+        }
+        return count
     }
 }

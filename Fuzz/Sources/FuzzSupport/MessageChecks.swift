@@ -4,6 +4,7 @@ import Foundation
 /// What every target checks about one validated chat message, given the validator's result for a payload
 /// as it sat in memory (possibly masked):
 ///
+/// - the vectorised per-byte kernels agree with the byte-at-a-time reference (`KernelChecks`);
 /// - the result agrees with `ReferenceContract` on the unmasked bytes: same verdict, same rejection
 ///   reason, same token spans (and, for the field rules, the same echoed `id`);
 /// - an accepted message's canonical record is exactly `canonicalByteCount` bytes, written into a buffer of
@@ -29,6 +30,7 @@ public enum MessageChecks {
         maskKey: UInt32
     ) -> Outcome {
         let plain = Masking.apply(payload, key: maskKey)
+        KernelChecks.check(result, payload: payload, maskKey: maskKey, plain: plain)
         let verdict = ReferenceContract.evaluate(plain)
         switch (result, verdict) {
         case (.success(let message), .accepted(let expected)):
