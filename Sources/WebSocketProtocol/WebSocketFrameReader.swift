@@ -63,6 +63,33 @@ public struct WebSocketFrameReader: Sendable {
         hasCompletedMessage
     }
 
+    /// True once `read` reported a close frame or a violation; it reports the same forever after.
+    public var hasFinished: Bool {
+        terminalOutcome != nil
+    }
+
+    /// How many bytes the frame at the start of `buffer` still lacks: 0 once it is complete (or when its
+    /// header breaks a rule, which `read` reports); while the header itself is cut short, the header bytes
+    /// known to be missing. Lets a caller holding the start of a frame take just the rest of it from the next
+    /// read instead of appending the whole read to it.
+    public func missingByteCount(ofFrameStartingIn buffer: ByteBuffer) -> Int {
+        buffer.withUnsafeReadableBytes { bytes in
+            guard let base = bytes.baseAddress, bytes.count >= 2 else { return 2 &- bytes.count }
+            switch Self.parseHeader(base, available: bytes.count) {
+            case .violation:
+                return 0
+            case .header(let header):
+                // Longer than any message may be: `read` refuses it without waiting for its bytes.
+                guard header.payloadLength <= UInt64(maxMessageBytes) else { return 0 }
+                return max(0, header.headerLength &+ Int(header.payloadLength) &- bytes.count)
+            case .incomplete:
+                let shortLength = bytes[1] & 0x7F
+                let headerLength = shortLength < 126 ? 6 : shortLength == 126 ? 8 : 14
+                return headerLength &- bytes.count
+            }
+        }
+    }
+
     /// Capacity of the retained reassembly buffer, nil when none is held (for tests and diagnostics).
     var reassemblyCapacity: Int? {
         reassembly?.capacity

@@ -52,6 +52,36 @@ struct WebSocketConnectionHandlerTests {
         #expect(records.map(\.ticket.sequence) == [1, 2, 3])
     }
 
+    /// A read that ends inside a frame: the next read completes it (the handler takes only the missing
+    /// bytes from it) and the rest of that read is parsed where it lies. Every cut point, header included,
+    /// with frames of the 7-bit and the 16-bit length form, and a third read after the second.
+    @Test func framesCutByReadsAtAnyPointArriveWhole() throws {
+        let long = Self.message(2, text: String(repeating: "x", count: 300))
+        let stream =
+            ClientFrameEncoder.text(Self.message(1)) + ClientFrameEncoder.text(long)
+            + ClientFrameEncoder.text(Self.message(3))
+        for cut in 1..<stream.count {
+            let second = min(stream.count, cut + 7 + cut % 50)
+            let connection = try ConnectionUnderTest()
+            try connection.send(Array(stream[..<cut]))
+            try connection.send(Array(stream[cut..<second]))
+            if second < stream.count { try connection.send(Array(stream[second...])) }
+            let records = Self.messages(connection.drainRing())
+            #expect(records == [Self.message(1), long, Self.message(3)], "cut at \(cut) and \(second)")
+        }
+    }
+
+    @Test func aFrameCompletedWhileTheRingIsFullWaitsWithTheRestOfTheRead() throws {
+        let connection = try ConnectionUnderTest()
+        let stream = ClientFrameEncoder.text(Self.message(1)) + ClientFrameEncoder.text(Self.message(2))
+        try connection.send(Array(stream[..<5]))
+        connection.fillRing()
+        try connection.send(Array(stream[5...]))
+        #expect(connection.counters.accepted == 0)
+        _ = connection.drainRing(wake: true)
+        #expect(Self.messages(connection.drainRing()) == [Self.message(1), Self.message(2)])
+    }
+
     @Test func senderKeysTagTheRecordWithTheSenderTokenLength() throws {
         var configuration = GatewayConfiguration()
         configuration.keyPolicy = .sender

@@ -101,12 +101,46 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         case .refillRateThenProcess: self.machine.refillRate(now: MonotonicClock.nanoseconds())
         }
         var incoming = self.unwrapInboundIn(data)
-        if self.input == nil || self.input!.readableBytes == 0 {
+        guard var held = self.input, held.readableBytes > 0 else {
             self.input = incoming
+            return self.processInput()
+        }
+        self.input = nil  // `held` is the only reference: writing to it copies nothing else
+        if self.machine.mayProcess && !self.reader.hasFinished {
+            return self.completeFrame(held, from: &incoming)
+        }
+        held.writeBuffer(&incoming)
+        self.input = held
+        self.processInput()
+    }
+
+    /// The previous read ended inside a frame (`held` starts with it). Takes only the bytes that frame lacks
+    /// from `incoming`, parses it, then parses the rest of `incoming` where it lies: a read of 1 KiB frames
+    /// nearly always ends inside one, and appending every read to the remainder of the last one would copy
+    /// every byte once more.
+    private func completeFrame(_ held: ByteBuffer, from incoming: inout ByteBuffer) {
+        var frame = held
+        var missing = self.reader.missingByteCount(ofFrameStartingIn: frame)
+        if missing > 0 {
+            // A fresh buffer of the frame's size: growing `held` would copy the whole earlier read with it.
+            frame = ByteBufferAllocator().buffer(capacity: held.readableBytes &+ min(missing, incoming.readableBytes))
+            frame.writeImmutableBuffer(held)
+            while missing > 0, incoming.readableBytes > 0 {
+                var piece = incoming.readSlice(length: min(missing, incoming.readableBytes))!
+                frame.writeBuffer(&piece)
+                missing = self.reader.missingByteCount(ofFrameStartingIn: frame)
+            }
+        }
+        self.input = frame
+        self.processInput()
+        guard incoming.readableBytes > 0, !self.reader.hasFinished else { return }
+        if self.input == nil {
+            self.input = incoming
+            self.processInput()
         } else {
+            // Processing stopped before the end of the frame (paused): the rest waits behind it.
             self.input!.writeBuffer(&incoming)
         }
-        self.processInput()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
