@@ -146,7 +146,7 @@ public struct DaemonConfiguration: Sendable {
     }
 
     var producer: ProducerThread.Configuration {
-        ProducerThread.Configuration(
+        var producer = ProducerThread.Configuration(
             keyPolicy: self.recordKey,
             ring: RingRegistry.Configuration(
                 ringCapacityBytes: self.ringBytes,
@@ -155,5 +155,8 @@ public struct DaemonConfiguration: Sendable {
                 maxTopics: self.maxTopics
             )
         )
+        // librdkafka lingers before sending anyway; napping up to that long adds no delay it would not.
+        producer.napMilliseconds = Int32(min(1, max(0, self.lingerMilliseconds)))
+        return producer
     }
 }

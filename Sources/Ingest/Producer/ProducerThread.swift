@@ -7,7 +7,9 @@ import NIOConcurrencyHelpers
 /// The one thread that moves messages from topic rings into librdkafka and brings delivery reports back.
 ///
 /// It sleeps on a single fd (`Doorbell`) that event loops ring when they give it work while it sleeps and
-/// that librdkafka writes to when reports are waiting — no poll interval anywhere on the message path.
+/// that librdkafka writes to when reports are waiting. While records keep coming it naps instead (at most
+/// 1 ms, inside librdkafka's own linger), so that a moderate rate does not cost a ring and a wake-up per
+/// message; after a run of empty naps it sleeps until rung again.
 /// `RD_KAFKA_RESP_ERR__QUEUE_FULL` leaves the message in its ring and the thread waits for reports to
 /// free librdkafka's queue: backpressure, never a drop.
 public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
@@ -19,6 +21,13 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
         public var ring: RingRegistry.Configuration
         /// Records taken from one ring before moving on to the next, so one busy chat cannot starve others.
         public var recordsPerTurn: Int = 4096
+        /// While records keep coming, the thread naps this long between turns instead of asking to be woken
+        /// by the next record: without it, a moderate rate (a message every few hundred microseconds) costs an
+        /// eventfd write on the event loop and a thread wake-up here for nearly every message. 0 turns naps
+        /// off. The daemon uses min(1 ms, linger.ms): librdkafka holds records that long anyway.
+        public var napMilliseconds: Int32 = 0
+        /// Empty naps in a row after which the thread sleeps until a record wakes it.
+        public var napsBeforeSleep = 20
 
         public init(keyPolicy: RecordKeyPolicy, ring: RingRegistry.Configuration) {
             self.keyPolicy = keyPolicy
@@ -55,6 +64,8 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
     private let control = NIOLockedValueBox(Control())
     private let lastProgress = ManagedAtomic<UInt64>(0)
     private let stalledForTesting = ManagedAtomic<Bool>(false)
+    /// Times an event loop rang the doorbell to wake this thread (for tests of the naps).
+    package let wakeRequests = ManagedAtomic<Int>(0)
     private weak var receiver: (any DeliveryReceiver)?
 
     // Producer-thread-only state.
@@ -87,6 +98,7 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
         self.ready.push(buffer)
         // Pairs with `sleepUnlessWork`: if the thread stored `sleeping = true` before our push, we see it here.
         if self.sleeping.load(ordering: .sequentiallyConsistent) {
+            self.wakeRequests.wrappingIncrement(ordering: .relaxed)
             self.doorbell.ring()
         }
     }
@@ -133,6 +145,7 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
         var pending: [TopicBuffer] = []
         var next: [TopicBuffer] = []
         var lastSweep = ContinuousClock.now
+        var emptyNaps = Int.max  // start asleep: nothing has come yet
         while true {
             while self.stalledForTesting.load(ordering: .relaxed) {
                 self.doorbell.wait(timeoutMilliseconds: 1000)
@@ -146,6 +159,7 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
             self.serveReports()
             self.ready.takeAll(into: &pending)
             var blocked = false
+            let produced = !pending.isEmpty
             next.removeAll(keepingCapacity: true)
             for buffer in pending {
                 switch self.produceRecords(from: buffer) {
@@ -177,8 +191,20 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
             }
 
             if pending.isEmpty || blocked {
-                // Blocked on a full librdkafka queue: a delivery report will ring the bell.
-                self.sleepUnlessWork(timeoutMilliseconds: deadline == nil ? 1000 : 50)
+                if produced {
+                    emptyNaps = 0
+                } else if emptyNaps < Int.max {
+                    emptyNaps &+= 1
+                }
+                if !blocked && self.configuration.napMilliseconds > 0 && emptyNaps < self.configuration.napsBeforeSleep
+                {
+                    // Records came lately: nap without asking pushers to ring (delivery reports still do).
+                    self.doorbell.wait(timeoutMilliseconds: self.configuration.napMilliseconds)
+                } else {
+                    // Idle, or blocked on a full librdkafka queue (a delivery report will ring the bell).
+                    emptyNaps = Int.max
+                    self.sleepUnlessWork(timeoutMilliseconds: deadline == nil ? 1000 : 50)
+                }
             }
         }
         self.ready.takeAll(into: &pending)
