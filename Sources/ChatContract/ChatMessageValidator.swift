@@ -130,33 +130,9 @@ public enum ChatMessageValidator {
         )
     }
 
-    /// Writes a literal of 1 to 16 bytes with at most two (overlapping) word stores instead of a call to
-    /// `memmove`, which costs more than the copy for these few bytes.
     @inline(__always)
     private static func put(_ text: StaticString, at destination: UnsafeMutableRawPointer) -> Int {
-        let count = text.utf8CodeUnitCount
-        let source = UnsafeRawPointer(text.utf8Start)
-        if count >= 8 {
-            let last = count &- 8
-            destination.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
-            destination.storeBytes(
-                of: source.loadUnaligned(fromByteOffset: last, as: UInt64.self),
-                toByteOffset: last,
-                as: UInt64.self
-            )
-        } else if count >= 4 {
-            let last = count &- 4
-            destination.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
-            destination.storeBytes(
-                of: source.loadUnaligned(fromByteOffset: last, as: UInt32.self),
-                toByteOffset: last,
-                as: UInt32.self
-            )
-        } else {
-            for index in 0..<count {
-                destination.storeBytes(of: text.utf8Start[index], toByteOffset: index, as: UInt8.self)
-            }
-        }
-        return count
+        destination.copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+        return text.utf8CodeUnitCount
     }
 }

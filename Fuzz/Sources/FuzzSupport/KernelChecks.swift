@@ -66,9 +66,13 @@ public enum KernelChecks {
 
         if case .success(let message) = result {
             let records = ByteKernelChoice.allCases.map { kernels in
-                record(message, payload: payload, maskKey: maskKey, kernels: kernels)
+                canonicalRecord(message, payload: payload, maskKey: maskKey, kernels: kernels)
             }
-            fuzzCheck(records[0] == records[1], "the record differs between vector and reference kernels", input: plain)
+            fuzzCheck(
+                records[0].written == records[1].written && records[0].bytes == records[1].bytes,
+                "the record differs between vector and reference kernels",
+                input: plain
+            )
         }
     }
 
@@ -93,12 +97,14 @@ public enum KernelChecks {
         return Array(destination.prefix(count))
     }
 
-    private static func record(
+    /// The canonical record written into a buffer of exactly `canonicalByteCount` bytes (AddressSanitizer
+    /// sees any write past it), and the count `writeCanonical` returned.
+    static func canonicalRecord(
         _ message: ChatMessage,
         payload: UnsafeRawBufferPointer,
         maskKey: UInt32,
         kernels: ByteKernelChoice
-    ) -> [UInt8] {
+    ) -> (written: Int, bytes: [UInt8]) {
         let count = ChatMessageValidator.canonicalByteCount(of: message)
         let destination = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 1)
         defer { destination.deallocate() }
@@ -109,6 +115,6 @@ public enum KernelChecks {
             to: destination.baseAddress!,
             kernels: kernels
         )
-        return Array(destination.prefix(written))
+        return (written, Array(destination))
     }
 }

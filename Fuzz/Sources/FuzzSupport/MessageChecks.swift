@@ -1,4 +1,4 @@
-import ChatContract
+@_spi(ByteKernels) import ChatContract
 import Foundation
 
 /// What every target checks about one validated chat message, given the validator's result for a payload
@@ -90,20 +90,17 @@ public enum MessageChecks {
         expected: ReferenceContract.Accepted
     ) -> [UInt8] {
         let count = ChatMessageValidator.canonicalByteCount(of: message)
-        let destination = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 1)
-        defer { destination.deallocate() }
-        let written = ChatMessageValidator.writeCanonical(
+        let (written, record) = KernelChecks.canonicalRecord(
             message,
-            from: payload,
+            payload: payload,
             maskKey: maskKey,
-            to: destination.baseAddress!
+            kernels: .vector
         )
         fuzzCheck(
             written == count,
             "writeCanonical wrote \(written) bytes, canonicalByteCount said \(count)",
             input: plain
         )
-        let record = Array(destination)
 
         // Structure: {"sender":S,"text":T,"tag":G} and nothing else, each of S, T, G one string token.
         var offset = 0
