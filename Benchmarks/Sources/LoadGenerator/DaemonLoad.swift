@@ -38,6 +38,9 @@ struct DaemonLoad {
 
         let cpuAtStart = ProcessCPU.seconds()
         let start = MonotonicClock.now() + 2_000_000
+        // With acks the series shows what the daemon confirmed; without, what the connections wrote.
+        let sampled = plan.acks ? counters.acked : counters.sent
+        let sampler = ThroughputSampler(start: start) { sampled.load(ordering: .relaxed) }
         for context in contexts {
             context.loop.scheduleTask(deadline: .uptimeNanoseconds(start)) { context.start(at: start) }
         }
@@ -100,6 +103,7 @@ struct DaemonLoad {
             }
         }
         let cpuSeconds = ProcessCPU.seconds() - cpuAtStart
+        let throughput = sampler.stop(end: end, total: sampled.load(ordering: .relaxed))
         progress.finish()
 
         for context in contexts { context.loop.execute { context.closeAll() } }
@@ -140,7 +144,9 @@ struct DaemonLoad {
             closeCodes: closeCodes,
             cpuSeconds: cpuSeconds,
             errors: opened.failures + counters.errors.load(ordering: .relaxed),
-            notes: notes
+            notes: notes,
+            throughputCounts: plan.acks ? "acked" : "sent",
+            throughputSeries: throughput
         )
     }
 
