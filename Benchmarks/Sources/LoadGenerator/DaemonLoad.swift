@@ -37,6 +37,7 @@ struct DaemonLoad {
         }
 
         let cpuAtStart = ProcessCPU.seconds()
+        let targetCpuAtStart = plan.cpuOf.flatMap { ProcessCPU.seconds(pid: $0) }
         let start = MonotonicClock.now() + 2_000_000
         // With acks the series shows what the daemon confirmed; without, what the connections wrote.
         let sampled = plan.acks ? counters.acked : counters.sent
@@ -103,6 +104,9 @@ struct DaemonLoad {
             }
         }
         let cpuSeconds = ProcessCPU.seconds() - cpuAtStart
+        let targetCpuSeconds = plan.cpuOf.flatMap { ProcessCPU.seconds(pid: $0) }.flatMap { now in
+            targetCpuAtStart.map { now - $0 }
+        }
         let throughput = sampler.stop(end: end, total: sampled.load(ordering: .relaxed))
         progress.finish()
 
@@ -146,7 +150,8 @@ struct DaemonLoad {
             errors: opened.failures + counters.errors.load(ordering: .relaxed),
             notes: notes,
             throughputCounts: plan.acks ? "acked" : "sent",
-            throughputSeries: throughput
+            throughputSeries: throughput,
+            targetCpuSeconds: targetCpuSeconds
         )
     }
 

@@ -27,6 +27,8 @@ struct LoadPlan: Sendable {
     var bootstrapServers: String?
     var drainTimeoutSeconds: Double
     var json: Bool
+    /// Another process whose CPU time over the measured span is reported (`--cpu-of`).
+    var cpuOf: Int32? = nil
 
     /// Exact payload size of every message (all connections pad to the same length).
     var messageBytes: Int { MessageTemplate.payloadLength(size: self.size, connections: self.connections) }

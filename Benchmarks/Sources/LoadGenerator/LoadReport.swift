@@ -23,6 +23,8 @@ struct LoadReport {
     var throughputCounts: String? = nil
     /// Messages per second in every 100 ms of the run (see ThroughputSampler); empty in idle mode.
     var throughputSeries: [(seconds: Double, perSecond: Double)] = []
+    /// CPU seconds of the process given with `--cpu-of` over the same span as `durationSeconds`.
+    var targetCpuSeconds: Double? = nil
 
     var lost: Int64? { self.delivered.map { Int64(self.sent) - $0 } }
     var deliveredPerSecond: Double? {
@@ -89,6 +91,7 @@ struct LoadReport {
                 } ?? "null"
             )
         )
+        fields.append(("targetCpuSeconds", self.targetCpuSeconds.map { Self.number($0, 3) } ?? "null"))
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 
@@ -139,6 +142,10 @@ struct LoadReport {
             )
         }
         lines.append("generator cpu \(f(self.cpuSeconds, 2)) s (\(f(self.cpuPercent, 0))% of one core)")
+        if let target = self.targetCpuSeconds {
+            let percent = self.durationSeconds > 0 ? target / self.durationSeconds * 100 : 0
+            lines.append("--cpu-of process cpu \(f(target, 2)) s (\(f(percent, 0))% of one core)")
+        }
         return lines.joined(separator: "\n")
     }
 

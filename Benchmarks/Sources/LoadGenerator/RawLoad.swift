@@ -98,6 +98,7 @@ struct RawLoad {
         }
 
         let cpuAtStart = ProcessCPU.seconds()
+        let targetCpuAtStart = plan.cpuOf.flatMap { ProcessCPU.seconds(pid: $0) }
         let start = MonotonicClock.now()
         let end = plan.endTime(start: start)
         let sampler = ThroughputSampler(start: start) { ackedTotal.load(ordering: .relaxed) }
@@ -197,6 +198,9 @@ struct RawLoad {
             usleep(delivery.pauseMicroseconds)
         }
         let cpuSeconds = ProcessCPU.seconds() - cpuAtStart
+        let targetCpuSeconds = plan.cpuOf.flatMap { ProcessCPU.seconds(pid: $0) }.flatMap { now in
+            targetCpuAtStart.map { now - $0 }
+        }
         let throughput = sampler.stop(end: allDelivered, total: acked)
         progress.finish()
 
@@ -225,7 +229,8 @@ struct RawLoad {
             errors: errors,
             notes: notes,
             throughputCounts: "acked",
-            throughputSeries: throughput
+            throughputSeries: throughput,
+            targetCpuSeconds: targetCpuSeconds
         )
     }
 }
