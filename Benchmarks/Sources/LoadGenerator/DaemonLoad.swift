@@ -16,7 +16,7 @@ struct DaemonLoad {
         let counters = LoadCounters()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         defer { try? group.syncShutdownGracefully() }
-        let contexts = group.makeIterator().map { LoopContext(loop: $0, plan: plan, counters: counters) }
+        let contexts = LoopContext.make(group: group, plan: plan, counters: counters)
 
         let delivery = try plan.bootstrapServers.map { try DeliveryCounter(bootstrapServers: $0, topics: plan.topics) }
         try delivery?.takeBaseline()

@@ -67,6 +67,15 @@ struct LoadPlan: Sendable {
         return start + UInt64(globalIndex * self.nanosecondsPerMessage)
     }
 
+    /// How many messages of the global schedule (all connections) are due by `now` under `--rate`.
+    @inline(__always)
+    func globalDueCount(start: UInt64, now: UInt64) -> Int {
+        var now = now
+        if let end = self.endTime(start: start), now >= end { now = end - 1 }
+        guard now >= start else { return 0 }
+        return Int((Double(now - start) / self.nanosecondsPerMessage).rounded(.down)) + 1
+    }
+
     /// How many of the connection's messages are due by `now` under `--rate` (ignoring its quota).
     @inline(__always)
     func dueCount(connection: Int, start: UInt64, now: UInt64) -> Int {
