@@ -9,7 +9,8 @@ import Glibc
 /// total every 100 ms — the atomics the event loops already add to per batch or per read, or a relaxed store
 /// of the raw producer's count — so the send and receive paths do no extra work for it. Each entry is
 /// [seconds since the start at the end of the interval, messages per second over the interval], the rate taken
-/// from the sample's real time, so a late wake-up widens one interval instead of skewing its rate.
+/// from the sample's real time, so a late wake-up widens one interval instead of skewing its rate; the last
+/// interval ends at the end of the measurement.
 final class ThroughputSampler: @unchecked Sendable {
     static let intervalNanoseconds: UInt64 = 100_000_000
 
@@ -53,6 +54,12 @@ final class ThroughputSampler: @unchecked Sendable {
         self.done.wait()
         // Samples taken after the end (the thread's last wake-up) are replaced by the final one.
         while let last = self.times.last, last >= end, self.times.count > 1 {
+            self.times.removeLast()
+            self.counts.removeLast()
+        }
+        // A last interval shorter than half of one shows mostly the noise of a short window (a burst of acks,
+        // a dip); it joins the interval before, which then spans up to 150 ms.
+        if self.times.count > 1, end - self.times.last! < Self.intervalNanoseconds / 2 {
             self.times.removeLast()
             self.counts.removeLast()
         }
