@@ -24,7 +24,7 @@ format:         ## swift format, in place
 lint:           ## swift format lint --strict, as CI runs it
 	scripts/format --check
 
-bench:          ## the load-test matrix, printed as Markdown tables; BASELINE=earlier.json compares with that run
+bench:          ## the load-test matrix: Markdown tables, HTML report + JSON in Benchmarks/results; BASELINE=earlier.json compares
 	scripts/bench $(if $(BASELINE),--baseline '$(BASELINE)')
 
 bench-quick:    ## one small load-test cell (CI smoke run)

@@ -9,15 +9,17 @@ For every cell it starts a fresh mock broker (own process) and a fresh daemon, t
 and prints a Markdown table. `--idle` adds the RSS-per-idle-connection measurement (10 000 connections),
 `--many-connections` one cell of 10 000 connections at a fixed total rate with acks (latency, CPU, RSS).
 
-`--json F` writes the results: {"cells": [...], "manyConnections": {...}, "idle": {...}, "commit", "date", ...}.
-
 `--repeat N` measures each cell's full-speed runs (daemon and raw) and its latency run N times (fresh
-broker and daemon each time); the table shows medians, the JSON every run. `--baseline F` compares with
-the JSON of an earlier run and flags what got worse by more than the run-to-run spread (see `compare`);
-regressions are printed, they do not change the exit status, which is 1 only when messages were lost or a
-daemon did not exit cleanly.
+broker and daemon each time); the table shows medians, the JSON every run. Every run writes an HTML report
+(throughput-over-time and latency-percentile charts, inline SVG) and the JSON next to it, by default in
+Benchmarks/results/ (the JSON: {"cells": [...], "manyConnections": {...}, "idle": {...}, "commit", ...}).
+`--baseline F` compares with the JSON of an earlier run and flags what got worse by
+more than the run-to-run spread (see `compare`); regressions are printed, they do not change the exit
+status, which is 1 only when messages were lost or a daemon did not exit cleanly.
 """
 import argparse, json, os, re, resource, signal, statistics, subprocess, sys, time
+
+import bench_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # All three come from one release build in the Benchmarks package (scripts/build-release-tools).
@@ -438,7 +440,9 @@ def main():
     parser.add_argument("--repeat", type=int, default=1, metavar="N",
                         help="runs of each cell's full-speed (daemon, raw) and latency measurements; the table shows medians")
     parser.add_argument("--baseline", metavar="F", help="compare with the JSON of an earlier run (flags WORSE beyond the spread)")
-    parser.add_argument("--json", metavar="F", help="also write the raw results to this file")
+    parser.add_argument("--html", metavar="F",
+                        help="the HTML report (default Benchmarks/results/bench-DATE-COMMIT.html; '' = none)")
+    parser.add_argument("--json", metavar="F", help="the raw results (default: next to the HTML report)")
     options = parser.parse_args()
     if options.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -496,9 +500,25 @@ def main():
         result["comparison"] = compare(baseline, result)
         print_comparison(result["comparison"], baseline, options.baseline)
 
-    if options.json:
-        with open(options.json, "w") as file:
+    html_path = options.html
+    if html_path is None:
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.strptime(started, "%Y-%m-%d %H:%M:%S"))
+        html_path = os.path.join(ROOT, "Benchmarks/results", f"bench-{stamp}-{commit}.html")
+    json_path = options.json or (os.path.splitext(html_path)[0] + ".json" if html_path else None)
+    written = []
+    shown = lambda path: path if os.path.relpath(path).startswith("..") else os.path.relpath(path)
+    if json_path:
+        os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
+        with open(json_path, "w") as file:
             json.dump(result, file, indent=2)
+        written.append(f"JSON {shown(json_path)}")
+    if html_path:
+        os.makedirs(os.path.dirname(os.path.abspath(html_path)), exist_ok=True)
+        with open(html_path, "w") as file:
+            file.write(bench_report.html(result, baseline_path=options.baseline))
+        written.insert(0, f"HTML report {shown(html_path)}")
+    if written:
+        print("\n" + ", ".join(written))
     sys.exit(1 if failed else 0)
 
 
