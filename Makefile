@@ -24,8 +24,8 @@ format:         ## swift format, in place
 lint:           ## swift format lint --strict, as CI runs it
 	scripts/format --check
 
-bench:          ## the load-test matrix, printed as a Markdown table
-	scripts/bench
+bench:          ## the load-test matrix: Markdown tables, HTML report + JSON in Benchmarks/results; BASELINE=earlier.json compares
+	scripts/bench $(if $(BASELINE),--baseline '$(BASELINE)')
 
 bench-quick:    ## one small load-test cell (CI smoke run)
 	scripts/bench --quick

@@ -16,7 +16,7 @@ struct DaemonLoad {
         let counters = LoadCounters()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         defer { try? group.syncShutdownGracefully() }
-        let contexts = group.makeIterator().map { LoopContext(loop: $0, plan: plan, counters: counters) }
+        let contexts = LoopContext.make(group: group, plan: plan, counters: counters)
 
         let delivery = try plan.bootstrapServers.map { try DeliveryCounter(bootstrapServers: $0, topics: plan.topics) }
         try delivery?.takeBaseline()
@@ -37,7 +37,11 @@ struct DaemonLoad {
         }
 
         let cpuAtStart = ProcessCPU.seconds()
+        let targetCpuAtStart = plan.cpuOf.flatMap { ProcessCPU.seconds(pid: $0) }
         let start = MonotonicClock.now() + 2_000_000
+        // With acks the series shows what the daemon confirmed; without, what the connections wrote.
+        let sampled = plan.acks ? counters.acked : counters.sent
+        let sampler = ThroughputSampler(start: start) { sampled.load(ordering: .relaxed) }
         for context in contexts {
             context.loop.scheduleTask(deadline: .uptimeNanoseconds(start)) { context.start(at: start) }
         }
@@ -100,6 +104,10 @@ struct DaemonLoad {
             }
         }
         let cpuSeconds = ProcessCPU.seconds() - cpuAtStart
+        let targetCpuSeconds = plan.cpuOf.flatMap { ProcessCPU.seconds(pid: $0) }.flatMap { now in
+            targetCpuAtStart.map { now - $0 }
+        }
+        let throughput = sampler.stop(end: end, total: sampled.load(ordering: .relaxed))
         progress.finish()
 
         for context in contexts { context.loop.execute { context.closeAll() } }
@@ -140,7 +148,10 @@ struct DaemonLoad {
             closeCodes: closeCodes,
             cpuSeconds: cpuSeconds,
             errors: opened.failures + counters.errors.load(ordering: .relaxed),
-            notes: notes
+            notes: notes,
+            throughputCounts: plan.acks ? "acked" : "sent",
+            throughputSeries: throughput,
+            targetCpuSeconds: targetCpuSeconds
         )
     }
 

@@ -19,7 +19,7 @@ struct IdleLoad {
         let counters = LoadCounters()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         defer { try? group.syncShutdownGracefully() }
-        let contexts = group.makeIterator().map { LoopContext(loop: $0, plan: plan, counters: counters) }
+        let contexts = LoopContext.make(group: group, plan: plan, counters: counters)
 
         let cpuAtStart = ProcessCPU.seconds()
         let start = MonotonicClock.now()

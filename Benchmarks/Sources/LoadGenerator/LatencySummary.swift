@@ -9,6 +9,11 @@ struct LatencySummary: Sendable {
     var p999: Double
     var max: Double
     var count: UInt64
+    /// (percentile, ms) at `curvePercentiles`; 0 is the smallest value recorded, 100 the largest.
+    var curve: [(percentile: Double, milliseconds: Double)]
+
+    /// The percentile curve's points (`latencyCurve` in `--json`).
+    static let curvePercentiles: [Double] = [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 100]
 
     /// One hour in microseconds; slower acks are clamped to it.
     static let highestTrackableMicroseconds: UInt64 = 3_600_000_000
@@ -34,5 +39,14 @@ struct LatencySummary: Sendable {
         self.p999 = Double(histogram.valueAtPercentile(99.9)) / 1000
         self.max = Double(histogram.max) / 1000
         self.count = histogram.totalCount
+        self.curve = Self.curvePercentiles.map { percentile in
+            let micros =
+                switch percentile {
+                case 0: histogram.min
+                case 100: histogram.max
+                default: histogram.valueAtPercentile(percentile)
+                }
+            return (percentile, Double(micros) / 1000)
+        }
     }
 }

@@ -20,8 +20,14 @@ final class LoadConnection: ChannelInboundHandler {
 
     /// Batches written per turn before yielding the loop to other connections and to reads.
     private static let batchesPerTurn = 16
-    /// Acks awaited per connection before it stops writing (4× the daemon's default cap of 4096).
-    private static let ackWindow = 16_384
+    /// Acks awaited per connection before it stops writing (4× the daemon's default cap of 4096), made
+    /// smaller beyond 1024 connections so that all windows together stay at 16 Mi slots (128 MiB): 10 000
+    /// connections get 1024 each, still far more than such a crowd has in flight per connection.
+    private static func ackWindow(connections: Int) -> Int {
+        var window = 16_384
+        while window > 1024, window * connections > 16 << 20 { window /= 2 }
+        return window
+    }
     private static let handshakeTimeout = TimeAmount.seconds(15)
     private static let closeTimeout = TimeAmount.seconds(3)
 
@@ -153,7 +159,9 @@ final class LoadConnection: ChannelInboundHandler {
                 ),
                 capacity: self.plan.framesPerWrite
             )
-            if self.plan.acks { self.timestamps = SendTimestamps(capacity: Self.ackWindow) }
+            if self.plan.acks {
+                self.timestamps = SendTimestamps(capacity: Self.ackWindow(connections: self.plan.connections))
+            }
         }
         self.owner.register(self)
         self.ready.succeed()

@@ -58,6 +58,12 @@ struct LoadGenerator: ParsableCommand {
 
     @Option(
         help:
+            "Also report the CPU time process PID (e.g. the daemon) used from the first send to the end of the measurement, from /proc (targetCpuSeconds in --json)."
+    )
+    var cpuOf: Int32?
+
+    @Option(
+        help:
             "Open N idle connections to /send-message/global, print \"idle connections open\", hold them until stdin closes or SIGTERM (needs ulimit -n)."
     )
     var idleConnections: Int?
@@ -82,6 +88,9 @@ struct LoadGenerator: ParsableCommand {
             throw ValidationError("--frames-per-write must be 1…65536")
         }
         guard self.drainTimeout >= 0 else { throw ValidationError("--drain-timeout must be 0 or more") }
+        if let pid = self.cpuOf {
+            guard ProcessCPU.seconds(pid: pid) != nil else { throw ValidationError("--cpu-of \(pid): no such process") }
+        }
         if let idle = self.idleConnections {
             guard idle >= 1 else { throw ValidationError("--idle-connections must be at least 1") }
             guard !self.raw else { throw ValidationError("--idle-connections and --raw exclude each other") }
@@ -129,7 +138,8 @@ struct LoadGenerator: ParsableCommand {
             acks: mode == .idle ? false : self.acks,
             bootstrapServers: self.bootstrapServers,
             drainTimeoutSeconds: self.drainTimeout,
-            json: self.json
+            json: self.json,
+            cpuOf: self.cpuOf
         )
     }
 }

@@ -27,6 +27,8 @@ struct LoadPlan: Sendable {
     var bootstrapServers: String?
     var drainTimeoutSeconds: Double
     var json: Bool
+    /// Another process whose CPU time over the measured span is reported (`--cpu-of`).
+    var cpuOf: Int32? = nil
 
     /// Exact payload size of every message (all connections pad to the same length).
     var messageBytes: Int { MessageTemplate.payloadLength(size: self.size, connections: self.connections) }
@@ -63,6 +65,15 @@ struct LoadPlan: Sendable {
     func intendedTime(connection: Int, sequence: Int, start: UInt64) -> UInt64 {
         let globalIndex = Double(connection) + Double(sequence) * Double(self.connections)
         return start + UInt64(globalIndex * self.nanosecondsPerMessage)
+    }
+
+    /// How many messages of the global schedule (all connections) are due by `now` under `--rate`.
+    @inline(__always)
+    func globalDueCount(start: UInt64, now: UInt64) -> Int {
+        var now = now
+        if let end = self.endTime(start: start), now >= end { now = end - 1 }
+        guard now >= start else { return 0 }
+        return Int((Double(now - start) / self.nanosecondsPerMessage).rounded(.down)) + 1
     }
 
     /// How many of the connection's messages are due by `now` under `--rate` (ignoring its quota).

@@ -19,6 +19,12 @@ struct LoadReport {
     var errors: Int
     /// Extra human-readable lines (settings, how delivery was counted).
     var notes: [String] = []
+    /// What `throughputSeries` counts: "acked" (acks, or the raw producer's delivery reports) or "sent".
+    var throughputCounts: String? = nil
+    /// Messages per second in every 100 ms of the run (see ThroughputSampler); empty in idle mode.
+    var throughputSeries: [(seconds: Double, perSecond: Double)] = []
+    /// CPU seconds of the process given with `--cpu-of` over the same span as `durationSeconds`.
+    var targetCpuSeconds: Double? = nil
 
     var lost: Int64? { self.delivered.map { Int64(self.sent) - $0 } }
     var deliveredPerSecond: Double? {
@@ -62,6 +68,30 @@ struct LoadReport {
         fields.append(("cpuSeconds", Self.number(self.cpuSeconds, 3)))
         fields.append(("cpuPercent", Self.number(self.cpuPercent, 1)))
         fields.append(("errors", String(self.errors)))
+        // Keys added later go after the original ones, which keep their names and order.
+        fields.append(
+            ("throughputIntervalSeconds", Self.number(Double(ThroughputSampler.intervalNanoseconds) / 1e9, 3))
+        )
+        fields.append(("throughputCounts", self.throughputCounts.map { "\"\($0)\"" } ?? "null"))
+        fields.append(
+            (
+                "throughputSeries",
+                "["
+                    + self.throughputSeries.map { "[\(Self.number($0.seconds, 3)),\(Self.number($0.perSecond, 1))]" }
+                    .joined(separator: ",") + "]"
+            )
+        )
+        fields.append(
+            (
+                "latencyCurve",
+                self.latency.map { latency in
+                    "["
+                        + latency.curve.map { "[\(Self.number($0.percentile, 2)),\(Self.number($0.milliseconds, 3))]" }
+                        .joined(separator: ",") + "]"
+                } ?? "null"
+            )
+        )
+        fields.append(("targetCpuSeconds", self.targetCpuSeconds.map { Self.number($0, 3) } ?? "null"))
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 
@@ -112,6 +142,10 @@ struct LoadReport {
             )
         }
         lines.append("generator cpu \(f(self.cpuSeconds, 2)) s (\(f(self.cpuPercent, 0))% of one core)")
+        if let target = self.targetCpuSeconds {
+            let percent = self.durationSeconds > 0 ? target / self.durationSeconds * 100 : 0
+            lines.append("--cpu-of process cpu \(f(target, 2)) s (\(f(percent, 0))% of one core)")
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -1,3 +1,4 @@
+import Atomics
 import Histogram
 import Kafka
 import Logging
@@ -80,9 +81,16 @@ struct RawLoad {
         var nacked = 0
         var errors = 0
         var deliveredAt: UInt64 = 0
+        // `acked` for the throughput sampler's thread: one relaxed store per report, no lock, no allocation.
+        let ackedTotal = ManagedAtomic<Int>(0)
         let onDelivery = { (report: DeliveryReport) in
             let now = MonotonicClock.now()
-            if report.error == nil { acked += 1 } else { nacked += 1 }
+            if report.error == nil {
+                acked += 1
+                ackedTotal.store(acked, ordering: .relaxed)
+            } else {
+                nacked += 1
+            }
             if let sentAt = timestamps.take(Int(report.opaque)) {
                 LatencySummary.record(nanoseconds: now > sentAt ? now - sentAt : 0, into: &histogram)
             }
@@ -90,8 +98,10 @@ struct RawLoad {
         }
 
         let cpuAtStart = ProcessCPU.seconds()
+        let targetCpuAtStart = plan.cpuOf.flatMap { ProcessCPU.seconds(pid: $0) }
         let start = MonotonicClock.now()
         let end = plan.endTime(start: start)
+        let sampler = ThroughputSampler(start: start) { ackedTotal.load(ordering: .relaxed) }
         var progress = ProgressLine(start: start)
         let showProgress = { (progress: inout ProgressLine, histogram: Histogram<UInt64>) in
             let now = MonotonicClock.now()
@@ -188,6 +198,10 @@ struct RawLoad {
             usleep(delivery.pauseMicroseconds)
         }
         let cpuSeconds = ProcessCPU.seconds() - cpuAtStart
+        let targetCpuSeconds = plan.cpuOf.flatMap { ProcessCPU.seconds(pid: $0) }.flatMap { now in
+            targetCpuAtStart.map { now - $0 }
+        }
+        let throughput = sampler.stop(end: allDelivered, total: acked)
         progress.finish()
 
         notes.append(
@@ -213,7 +227,10 @@ struct RawLoad {
             closeCodes: [:],
             cpuSeconds: cpuSeconds,
             errors: errors,
-            notes: notes
+            notes: notes,
+            throughputCounts: "acked",
+            throughputSeries: throughput,
+            targetCpuSeconds: targetCpuSeconds
         )
     }
 }
