@@ -82,6 +82,23 @@ struct WebSocketConnectionHandlerTests {
         #expect(Self.messages(connection.drainRing()) == [Self.message(1), Self.message(2)])
     }
 
+    /// Reads that come while processing is paused are kept as they came and parsed in order on resume,
+    /// frames cut between them included.
+    @Test func readsWhilePausedAreParsedInOrderOnResume() throws {
+        let connection = try ConnectionUnderTest()
+        connection.fillRing()
+        let stream = (1...6).map { ClientFrameEncoder.text(Self.message($0)) }.reduce([], +)
+        let cuts = [0, 7, stream.count / 3, stream.count / 2 + 5, stream.count - 3, stream.count]
+        for (start, end) in zip(cuts, cuts.dropFirst()) {
+            try connection.send(Array(stream[start..<end]))
+        }
+        #expect(connection.counters.accepted == 0)
+        #expect(connection.handler.hasBlockedInput)
+        _ = connection.drainRing(wake: true)
+        #expect(Self.messages(connection.drainRing()) == (1...6).map { Self.message($0) })
+        #expect(!connection.handler.hasBlockedInput)
+    }
+
     @Test func senderKeysTagTheRecordWithTheSenderTokenLength() throws {
         var configuration = GatewayConfiguration()
         configuration.keyPolicy = .sender

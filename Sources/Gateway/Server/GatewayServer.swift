@@ -88,7 +88,11 @@ public final class GatewayServer: Service, @unchecked Sendable {
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
+            // One read per readable event: a connection that fills its ring mid-burst would otherwise get the
+            // rest of the burst's reads anyway (up to 16 × 64 KiB, held in memory while it waits). Measured at
+            // 1000 connections and 1 KiB messages (2026-12-07): peak RSS 136–152 MiB instead of 393–404,
+            // event-loop CPU 0.53–0.62 µs a message instead of 0.67–0.75, and no cell worse.
+            .childChannelOption(.maxMessagesPerRead, value: 1)
             // Small first reads keep idle connections cheap; the allocator grows under load.
             .childChannelOption(
                 .recvAllocator,
