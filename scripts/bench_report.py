@@ -85,13 +85,21 @@ def legend(parts, pw, entries):
         x += 24 + 7 * len(label) + 18
 
 
-def throughput_chart(title, series):
-    """series: [(label, color, [[seconds at the end of the interval, msgs/s], ...])], drawn as steps."""
+def chart_frame(title, x_label, y_label, series):
+    """The series that have points and a frame to draw them in, or the finished chart saying there are none."""
     series = [(label, color, points) for label, color, points in series if points]
-    parts, pw, ph = frame(title, "seconds since the first send", "messages per second")
+    parts, pw, ph = frame(title, x_label, y_label)
     if not series:
         parts.append(f'<text x="{LEFT + pw / 2}" y="{TOP + ph / 2}" class="tick" text-anchor="middle">no samples</text></svg>')
-        return "".join(parts)
+        return None, "".join(parts), pw, ph
+    return series, parts, pw, ph
+
+
+def throughput_chart(title, series):
+    """series: [(label, color, [[seconds at the end of the interval, msgs/s], ...])], drawn as steps."""
+    series, parts, pw, ph = chart_frame(title, "seconds since the first send", "messages per second", series)
+    if series is None:
+        return parts
     x_high = max(points[-1][0] for _, _, points in series) or 1
     y_high = max(rate for _, _, points in series for _, rate in points) or 1
     x_values, _ = linear_ticks(x_high, 6)
@@ -141,11 +149,9 @@ def nines(percentile):
 
 def latency_chart(title, curves):
     """curves: [(label, color, [[percentile, ms], ...])]: log-scale ms against the percentile in nines."""
-    curves = [(label, color, points) for label, color, points in curves if points]
-    parts, pw, ph = frame(title, "percentile", "send → ack latency, ms (log scale)")
-    if not curves:
-        parts.append(f'<text x="{LEFT + pw / 2}" y="{TOP + ph / 2}" class="tick" text-anchor="middle">no samples</text></svg>')
-        return "".join(parts)
+    curves, parts, pw, ph = chart_frame(title, "percentile", "send → ack latency, ms (log scale)", curves)
+    if curves is None:
+        return parts
     x_top = nines(100)
     values = [max(ms, 0.001) for _, _, points in curves for _, ms in points]
     low, high = log_bounds(min(values), max(values))
