@@ -15,6 +15,8 @@ public enum ServerCloseReason: String, CaseIterable, Sendable {
     case overloaded
     /// Graceful shutdown (close 1001).
     case shuttingDown = "shutting_down"
+    /// The JWT the connection was opened with expired (close 1008).
+    case credentialExpired = "credential_expired"
     /// Any other close code.
     case other
 

@@ -40,6 +40,10 @@ struct JWTVerifierTests {
         #expect(grant.scope == .chats(["room-1", "global"]))
         #expect(grant.fingerprint.hasPrefix("sha256:") && grant.fingerprint.count == 15)
         #expect(!grant.fingerprint.contains(token))
+        // A connection opened with it is closed at exp plus the leeway (30 s here); JWT dates are whole seconds.
+        let claims = ChatTokenClaimsFixture.valid(now: Self.now)
+        let expected = claims.exp?.value.addingTimeInterval(30).timeIntervalSince1970.rounded(.down)
+        #expect(grant.expiresAt.map { $0.timeIntervalSince1970.rounded(.down) } == expected)
     }
 
     @Test("expired, beyond the leeway", arguments: Algorithm.allCases)

@@ -133,6 +133,52 @@ extension IntegrationTests {
             }
         }
 
+        @Test(
+            "a connection opened with a JWT is closed with 1008 when the token expires; one with a static token stays"
+        )
+        func tokenExpiry() async throws {
+            let credentials = try TestCredentials()
+            defer { credentials.remove() }
+            let chat = uniqueChat("expiry")
+            try credentials.writeTokens(["\(Self.staticToken) \(chat)"])
+            let shortLived = try await TestCredentials.jwt(chats: [chat], lifetime: 2)
+            let daemon = try await RunningDaemon.start(topics: ["kafka.chat.\(chat)"]) {
+                $0.authTokensFile = credentials.tokensFile.path
+                $0.jwtHS256SecretFile = credentials.secretFile.path
+                $0.jwtAudience = TestCredentials.audience
+                $0.jwtLeewaySeconds = 0
+            }
+            let port = daemon.port
+            let path = "/send-message/chat/\(chat)?ack=1"
+            try await onThread {
+                let jwt = try Client.connect(
+                    port: port,
+                    path: path,
+                    headers: Client.defaultHandshakeHeaders + [("Authorization", "Bearer \(shortLived)")]
+                )
+                let staticClient = try Client.connect(
+                    port: port,
+                    path: path,
+                    headers: Client.defaultHandshakeHeaders + [("Authorization", "Bearer \(Self.staticToken)")]
+                )
+                try jwt.sendText(Self.message("before expiry"))
+                #expect(try jwt.receiveText().hasPrefix(#"{"ack":1,"#))
+                let started = Date()
+                let close = try jwt.receiveClose()
+                #expect(close.code == 1008)
+                #expect(close.reason == "token expired: reconnect with a fresh token to go on sending")
+                // Expiry in 2 s (minus the time spent so far), seen by a sweep at most 1 s later.
+                #expect(Date().timeIntervalSince(started) < 4)
+                try staticClient.sendText(Self.message("static after"))
+                #expect(try staticClient.receiveText().hasPrefix(#"{"ack":1,"#))
+            }
+            let values = try daemon.values(in: "kafka.chat.\(chat)", expecting: 2)
+            #expect(Set(values) == [Self.message("before expiry"), Self.message("static after")])
+            let closes = daemon.daemon.metrics.connections.closes().first { $0.reason.label == "credential_expired" }
+            #expect(closes?.count == 1)
+            try await daemon.stop()
+        }
+
         @Test("http.require_origin refuses handshakes without an Origin; auth stays off")
         func requireOrigin() async throws {
             let daemon = try await RunningDaemon.start {

@@ -19,6 +19,7 @@ struct ConnectionStateMachineTests {
         idle: UInt64 = 0,
         ping: UInt64 = 0,
         overload: UInt64 = 0,
+        credentialExpiry: UInt64 = 0,
         rate: ConnectionRateLimit? = nil,
         now: UInt64 = 1_000
     ) -> Machine {
@@ -27,7 +28,8 @@ struct ConnectionStateMachineTests {
                 wantsAcks: wantsAcks,
                 maxAcksInFlight: window,
                 sequenceMask: sequenceMask,
-                timeouts: .init(idle: idle, ping: ping, overloadClose: overload)
+                timeouts: .init(idle: idle, ping: ping, overloadClose: overload),
+                credentialExpiry: credentialExpiry
             ),
             rateLimit: rate,
             now: now
@@ -305,6 +307,16 @@ struct ConnectionStateMachineTests {
         check(machine.sweep(now: t + 6), .nothing)  // pinged less than an interval ago
         check(machine.sweep(now: t + 9), .ping)
         check(machine.sweep(now: t + 10), .close(.idleTimeout))
+    }
+
+    @Test func anExpiredCredentialClosesAtTheFirstSweepPastItsExpiry() {
+        let t: UInt64 = 1_000
+        var machine = Self.machine(idle: 100, credentialExpiry: t + 20, now: t)
+        #expect(machine.credentialExpires)
+        check(machine.bytesArrived(), .process)  // being busy does not keep it open
+        check(machine.sweep(now: t + 19), .nothing)
+        check(machine.sweep(now: t + 20), .close(.credentialExpired))
+        #expect(!Self.machine(now: t).credentialExpires)
     }
 
     @Test func bytesFromTheClientResetItsSilence() {

@@ -1,4 +1,5 @@
 import ChatContract
+import Foundation
 import Ingest
 import Monitoring
 import NIOCore
@@ -367,6 +368,20 @@ struct WebSocketConnectionHandlerTests {
         #expect(connection.closes(.idleTimeout) == 1)
         connection.loop.advanceTime(by: .seconds(2))  // the close timeout: the client never answered
         #expect(!connection.isOpen)
+    }
+
+    @Test func aConnectionWhoseTokenExpiredIsClosedWith1008() throws {
+        let connection = try ConnectionUnderTest(credentialExpiresAt: Date().addingTimeInterval(30))
+        let now = MonotonicClock.nanoseconds()
+        connection.handler.sweep(now: now + 20_000_000_000)
+        #expect(try connection.written().isEmpty)
+        try connection.sendText(Self.hello)
+        connection.handler.sweep(now: now + 31_000_000_000)
+        let frames = try connection.written()
+        #expect(frames.map(\.closeCode) == [1008])
+        #expect(frames.first?.closeReason == "token expired: reconnect with a fresh token to go on sending")
+        #expect(connection.closes(.credentialExpired) == 1)
+        #expect(Self.messages(connection.drainRing()) == [Self.hello])  // what came before it was taken
     }
 
     @Test func blockedByKafkaPastTheOverloadTimeoutCloses() throws {

@@ -90,7 +90,8 @@ public struct JWTVerifier: Sendable {
                 // No `chats` claim grants nothing: a token must say what it may write to.
                 scope: claims.chats?.scope ?? .chats([]),
                 fingerprint: TokenFingerprint.of(token),
-                subject: claims.sub?.value
+                subject: claims.sub?.value,
+                expiresAt: expiry.value.addingTimeInterval(self.leeway)
             )
         )
     }

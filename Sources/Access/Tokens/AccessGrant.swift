@@ -1,3 +1,5 @@
+import Foundation
+
 /// A credential that passed its checks: what it may write to, and how to name it in logs.
 public struct AccessGrant: Sendable, Equatable {
     public enum Kind: String, Sendable {
@@ -11,11 +13,15 @@ public struct AccessGrant: Sendable, Equatable {
     public let fingerprint: String
     /// The JWT's `sub`, when it has one.
     public let subject: String?
+    /// When the credential stops being valid (a JWT's `exp` plus the leeway); nil for static tokens.
+    /// A connection opened with it is closed then.
+    public let expiresAt: Date?
 
-    public init(kind: Kind, scope: ChatScope, fingerprint: String, subject: String?) {
+    public init(kind: Kind, scope: ChatScope, fingerprint: String, subject: String?, expiresAt: Date? = nil) {
         self.kind = kind
         self.scope = scope
         self.fingerprint = fingerprint
         self.subject = subject
+        self.expiresAt = expiresAt
     }
 }

@@ -19,6 +19,8 @@ struct ConnectionLiveness {
     }
 
     let timeouts: Timeouts
+    /// Monotonic nanoseconds at which the credential the connection was opened with expires; 0 for none.
+    let credentialExpiry: UInt64
     /// Bytes arrived since the last sweep.
     private var heardFrom = false
     private var lastHeardAt: UInt64
@@ -27,9 +29,10 @@ struct ConnectionLiveness {
     private var blockedSince: UInt64 = 0
     private var sequenceAtSweep: UInt32 = 0
 
-    init(timeouts: Timeouts, now: UInt64) {
+    init(timeouts: Timeouts, now: UInt64, credentialExpiry: UInt64 = 0) {
         self.timeouts = timeouts
         self.lastHeardAt = now
+        self.credentialExpiry = credentialExpiry
     }
 
     @inline(__always)
@@ -42,6 +45,9 @@ struct ConnectionLiveness {
     ///   - blockedByKafka: paused for ring space or acks.
     ///   - sequence: the last accepted message's sequence; unchanged since the last sweep means no progress.
     mutating func sweep(now: UInt64, notReadByUs: Bool, blockedByKafka: Bool, sequence: UInt32) -> SweepAction {
+        if self.credentialExpiry != 0 && now >= self.credentialExpiry {
+            return .close(.credentialExpired)
+        }
         if self.heardFrom || notReadByUs {
             // Heard from, or not being read by us (Kafka backpressure, rate limit): not the client's silence.
             self.heardFrom = false

@@ -1,3 +1,4 @@
+import Foundation
 import Ingest
 
 extension ConnectionStateMachine {
@@ -12,10 +13,19 @@ extension ConnectionStateMachine {
                     idle: limits.idleTimeout,
                     ping: limits.pingInterval,
                     overloadClose: limits.overloadClose
-                )
+                ),
+                credentialExpiry: target.credentialExpiresAt.map { Self.monotonicDeadline($0, now: now) } ?? 0
             ),
             rateLimit: ConnectionRateLimit(limits.limits, now: now),
             now: now
         )
+    }
+
+    /// The monotonic clock value (nanoseconds, as `now`) at the wall-clock time `date`; at least 1, since 0
+    /// means "no deadline", and `now` when `date` has passed.
+    static func monotonicDeadline(_ date: Date, now: UInt64) -> UInt64 {
+        let remaining = date.timeIntervalSinceNow
+        guard remaining > 0 else { return max(now, 1) }
+        return now &+ UInt64(min(remaining, 1e9) * 1e9)
     }
 }

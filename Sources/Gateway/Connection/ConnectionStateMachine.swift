@@ -20,6 +20,8 @@ struct ConnectionStateMachine {
         var maxAcksInFlight: Int
         var sequenceMask: UInt32
         var timeouts: ConnectionLiveness.Timeouts
+        /// Monotonic nanoseconds at which the connection's credential expires; 0 for none.
+        var credentialExpiry: UInt64 = 0
     }
 
     typealias GaugeChange = ConnectionFlowControl.GaugeChange
@@ -111,7 +113,11 @@ struct ConnectionStateMachine {
             window: configuration.maxAcksInFlight,
             sequenceMask: configuration.sequenceMask
         )
-        self.liveness = ConnectionLiveness(timeouts: configuration.timeouts, now: now)
+        self.liveness = ConnectionLiveness(
+            timeouts: configuration.timeouts,
+            now: now,
+            credentialExpiry: configuration.credentialExpiry
+        )
         self.rateLimit = rateLimit
     }
 
@@ -282,6 +288,9 @@ struct ConnectionStateMachine {
     }
 
     // MARK: liveness
+
+    /// The credential the connection was opened with expires (the loop must sweep it).
+    var credentialExpires: Bool { self.liveness.credentialExpiry != 0 }
 
     /// Run by the loop's sweep; nothing while closing or draining.
     mutating func sweep(now: UInt64) -> ConnectionLiveness.SweepAction {

@@ -25,10 +25,19 @@ final class LoopConnectionTable: @unchecked Sendable {
         self.ackLatency = ackLatency
     }
 
-    func register(_ handler: WebSocketConnectionHandler) -> (slot: Int, generation: UInt32) {
+    /// Sweeps for a connection whose credential expires when no timeout asks for them: expiry is seen within
+    /// this long.
+    static let credentialSweepInterval = TimeAmount.seconds(1)
+
+    /// - Parameter expires: the connection's credential expires, so it needs sweeps even with every timeout off.
+    func register(_ handler: WebSocketConnectionHandler, expires: Bool) -> (slot: Int, generation: UInt32) {
         self.eventLoop.preconditionInEventLoop()
         self.count += 1
-        if self.sweepTask == nil, let interval = self.sweepInterval { self.startSweeping(every: interval) }
+        if self.sweepTask == nil,
+            let interval = self.sweepInterval ?? (expires ? Self.credentialSweepInterval : nil)
+        {
+            self.startSweeping(every: interval)
+        }
         if let slot = self.freeSlots.popLast() {
             self.handlers[slot] = handler
             return (slot, self.generations[slot])

@@ -21,6 +21,11 @@ extension PoliteCloseCause {
             )
         case .shuttingDown:
             return (.goingAway, "server shutting down", .shuttingDown)
+        case .credentialExpired:
+            return (
+                .policyViolation, "token expired: reconnect with a fresh token to go on sending",
+                .credentialExpired
+            )
         }
     }
 

@@ -9,4 +9,6 @@ enum PoliteCloseCause: Equatable, Sendable {
     case overloaded
     /// Graceful shutdown, after the acks were delivered (1001).
     case shuttingDown
+    /// The JWT the connection was opened with expired (its `exp` plus `auth.jwt_leeway_seconds`) (1008).
+    case credentialExpired
 }

@@ -69,7 +69,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.output = ConnectionOutput(allocator: context.channel.allocator)
-        self.place = self.table.register(self)
+        self.place = self.table.register(self, expires: self.machine.credentialExpires)
         self.gateway.connections.opened()
         self.intake.updatePausedGauge(self.machine.added(draining: self.gateway.draining.load(ordering: .relaxed)))
     }

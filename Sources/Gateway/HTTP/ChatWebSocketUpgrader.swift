@@ -47,7 +47,7 @@ final class ChatWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Sendab
     ) -> EventLoopFuture<HTTPHeaders?> {
         let loop = channel.eventLoop
         session.client = gateway.access.clientAddress(peer: channel.remoteAddress, headers: head.headers)
-        let target: WebSocketTarget
+        var checking: WebSocketTarget
         switch HandshakeClassifier.classify(head) {
         case .failure(let rejection):
             session.rejection = rejection
@@ -56,15 +56,16 @@ final class ChatWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Sendab
             .success(.movedPermanently):
             return loop.makeSucceededFuture(nil)
         case .success(.webSocket(let webSocketTarget)):
-            target = webSocketTarget
+            checking = webSocketTarget
         }
-        if let refusal = gateway.accessRefusal(head, target: target, client: session.client)
+        if let refusal = gateway.accessRefusal(head, target: &checking, client: session.client)
             ?? gateway.admissionRefusal()
-            ?? gateway.chatPolicyRefusal(target)
+            ?? gateway.chatPolicyRefusal(checking)
         {
             session.rejection = refusal
             return loop.makeSucceededFuture(nil)
         }
+        let target = checking
         return gateway.topicExistence(of: target, on: loop).map { existence in
             if let refusal = gateway.limitsRefusal(target, existence: existence, channel: channel, session: session) {
                 session.rejection = refusal

@@ -1,4 +1,5 @@
 import ChatContract
+import Foundation
 import Logging
 import Monitoring
 import NIOCore
@@ -22,7 +23,8 @@ final class ConnectionUnderTest {
     init(
         acks: Bool = false,
         ringCapacityBytes: Int = 4096,
-        configuration: GatewayConfiguration = GatewayConfiguration()
+        configuration: GatewayConfiguration = GatewayConfiguration(),
+        credentialExpiresAt: Date? = nil
     ) throws {
         self.ingest = try FakeIngest(ringCapacityBytes: ringCapacityBytes)
         let metrics = DaemonMetrics(
@@ -40,7 +42,11 @@ final class ConnectionUnderTest {
         )
         self.buffer = try self.ingest.attach(to: TopicName.forChat("room"[...]))
         self.handler = WebSocketConnectionHandler(
-            target: WebSocketTarget(topic: self.buffer.topic, wantsAcks: acks),
+            target: WebSocketTarget(
+                topic: self.buffer.topic,
+                wantsAcks: acks,
+                credentialExpiresAt: credentialExpiresAt
+            ),
             buffer: self.buffer,
             gateway: self.gateway,
             eventLoop: self.loop
