@@ -74,7 +74,7 @@ public struct WebSocketFrameReader: Sendable {
     /// read instead of appending the whole read to it.
     public func missingByteCount(ofFrameStartingIn buffer: ByteBuffer) -> Int {
         buffer.withUnsafeReadableBytes { bytes in
-            guard let base = bytes.baseAddress, bytes.count >= 2 else { return 2 &- bytes.count }
+            guard let base = bytes.baseAddress else { return 2 }
             switch Self.parseHeader(base, available: bytes.count) {
             case .violation:
                 return 0
@@ -82,10 +82,8 @@ public struct WebSocketFrameReader: Sendable {
                 // Longer than any message may be: `read` refuses it without waiting for its bytes.
                 guard header.payloadLength <= UInt64(maxMessageBytes) else { return 0 }
                 return max(0, header.headerLength &+ Int(header.payloadLength) &- bytes.count)
-            case .incomplete:
-                let shortLength = bytes[1] & 0x7F
-                let headerLength = shortLength < 126 ? 6 : shortLength == 126 ? 8 : 14
-                return headerLength &- bytes.count
+            case .incomplete(let needs):
+                return needs &- bytes.count
             }
         }
     }
@@ -152,7 +150,8 @@ public struct WebSocketFrameReader: Sendable {
     }
 
     private enum HeaderParse {
-        case incomplete
+        /// The checks so far need this many bytes of header before they can go on.
+        case incomplete(needs: Int)
         case header(FrameHeader)
         case violation(Violation)
     }
@@ -277,7 +276,7 @@ public struct WebSocketFrameReader: Sendable {
     /// Checks run as soon as their bytes are present, so a bad frame fails even before it is complete.
     @inline(__always)
     private static func parseHeader(_ frame: UnsafeRawPointer, available: Int) -> HeaderParse {
-        guard available >= 2 else { return .incomplete }
+        guard available >= 2 else { return .incomplete(needs: 2) }
         let byte0 = frame.load(as: UInt8.self)
         let byte1 = frame.load(fromByteOffset: 1, as: UInt8.self)
         if byte0 & 0x70 != 0 {
@@ -302,20 +301,20 @@ public struct WebSocketFrameReader: Sendable {
         let headerLength: Int
         let payloadLength: UInt64
         if shortLength < 126 {
-            guard available >= 6 else { return .incomplete }
+            guard available >= 6 else { return .incomplete(needs: 6) }
             headerLength = 6
             payloadLength = UInt64(shortLength)
         } else if shortLength == 126 {
-            guard available >= 8 else { return .incomplete }
+            guard available >= 8 else { return .incomplete(needs: 8) }
             headerLength = 8
             payloadLength = UInt64(UInt16(bigEndian: frame.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
         } else {
-            guard available >= 10 else { return .incomplete }
+            guard available >= 10 else { return .incomplete(needs: 10) }
             let declared = UInt64(bigEndian: frame.loadUnaligned(fromByteOffset: 2, as: UInt64.self))
             if declared >> 63 != 0 {
                 return .violation(.lengthTopBitSet)
             }
-            guard available >= 14 else { return .incomplete }
+            guard available >= 14 else { return .incomplete(needs: 14) }
             headerLength = 14
             payloadLength = declared
         }

@@ -60,7 +60,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         self.reader = WebSocketFrameReader(
             maxMessageBytes: gateway.configuration.maxMessageBytes,
             maxFragments: gateway.configuration.maxFragments,
-            validatesTextUTF8: false  // the message contract checks UTF-8 in its own single pass
+            validatesTextUTF8: false  // the message contract checks UTF-8 in its own pass
         )
     }
 

@@ -145,7 +145,8 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
         var pending: [TopicBuffer] = []
         var next: [TopicBuffer] = []
         var lastSweep = ContinuousClock.now
-        var emptyNaps = Int.max  // start asleep: nothing has come yet
+        // Empty naps in a row, up to `napsBeforeSleep` (then the thread sleeps until rung); it starts asleep.
+        var emptyNaps = self.configuration.napsBeforeSleep
         while true {
             while self.stalledForTesting.load(ordering: .relaxed) {
                 self.doorbell.wait(timeoutMilliseconds: 1000)
@@ -191,18 +192,14 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
             }
 
             if pending.isEmpty || blocked {
-                if produced {
-                    emptyNaps = 0
-                } else if emptyNaps < Int.max {
-                    emptyNaps &+= 1
-                }
+                emptyNaps = produced ? 0 : min(emptyNaps &+ 1, self.configuration.napsBeforeSleep)
                 if !blocked && self.configuration.napMilliseconds > 0 && emptyNaps < self.configuration.napsBeforeSleep
                 {
                     // Records came lately: nap without asking pushers to ring (delivery reports still do).
                     self.doorbell.wait(timeoutMilliseconds: self.configuration.napMilliseconds)
                 } else {
                     // Idle, or blocked on a full librdkafka queue (a delivery report will ring the bell).
-                    emptyNaps = Int.max
+                    emptyNaps = self.configuration.napsBeforeSleep
                     self.sleepUnlessWork(timeoutMilliseconds: deadline == nil ? 1000 : 50)
                 }
             }
