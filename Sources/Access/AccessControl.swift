@@ -91,6 +91,51 @@ public final class AccessControl: Sendable {
         return .allowed(grant)
     }
 
+    /// Checks an open connection's grant again, after a reload replaced the tokens or keys: nil while it still
+    /// may write to `chat`. A connection opened without a credential is refused once one is required; a
+    /// static token must still be in the tokens file with a scope that allows the chat; a JWT must still
+    /// verify (signature against the new keys, audience, issuer, expiry) and allow the chat.
+    /// The origin and proxy settings are not checked again: they describe the handshake, which is over.
+    public func recheck(_ grant: AccessGrant?, chat: String, now: Date = Date()) -> AccessRefusal? {
+        guard self.requiresCredentials else { return nil }
+        guard let grant else {
+            return Self.revoked(.unauthorized, "a token is now required", detail: "token_required", fingerprint: nil)
+        }
+        let scope: ChatScope?
+        switch grant.credential {
+        case .staticToken(let digest):
+            scope = self.tokens?.match(digest: digest)?.scope
+        case .jwt(let token):
+            scope = try? self.jwt?.verify(token, now: now).get().scope
+        }
+        guard let scope else {
+            return Self.revoked(
+                .unauthorized,
+                "the token is no longer accepted",
+                detail: "revoked",
+                fingerprint: grant.fingerprint
+            )
+        }
+        guard scope.allows(chat) else {
+            return Self.revoked(
+                .forbidden,
+                "this token may no longer write to this chat",
+                detail: "chat_not_allowed",
+                fingerprint: grant.fingerprint
+            )
+        }
+        return nil
+    }
+
+    private static func revoked(
+        _ reason: AccessRefusal.Reason,
+        _ message: String,
+        detail: String,
+        fingerprint: String?
+    ) -> AccessRefusal {
+        AccessRefusal(reason: reason, message: message, detail: detail, challenge: nil, fingerprint: fingerprint)
+    }
+
     /// A failed authentication and the fingerprint of the token that failed, when there was one.
     private struct Failure: Error {
         var failure: TokenFailure
@@ -106,7 +151,13 @@ public final class AccessControl: Sendable {
         }
         if let tokens = self.tokens, let entry = tokens.match(token) {
             return .success(
-                AccessGrant(kind: .staticToken, scope: entry.scope, fingerprint: entry.fingerprint, subject: nil)
+                AccessGrant(
+                    kind: .staticToken,
+                    scope: entry.scope,
+                    fingerprint: entry.fingerprint,
+                    subject: nil,
+                    credential: .staticToken(entry.digest)
+                )
             )
         }
         let fingerprint = TokenFingerprint.of(token)

@@ -31,15 +31,20 @@ public final class Daemon: @unchecked Sendable {
     private let serviceGroup: ServiceGroup
     private let logger: Logger
     private let faultHookSource: (any DispatchSourceSignal)?
+    private let reloader: ConfigurationReloader
 
     public init(
         configuration: DaemonConfiguration,
         logger: Logger,
         handleSignals: Bool = true,
-        listeningSocket: NIOBSDSocket.Handle? = nil
+        listeningSocket: NIOBSDSocket.Handle? = nil,
+        source: ConfigurationSource? = nil,
+        logLevel: LogLevelSwitch? = nil
     ) throws {
         self.configuration = configuration
         self.logger = logger
+        // SIGHUP reloads (ReloadService); until that service runs, ignore it instead of dying of it.
+        if handleSignals { signal(SIGHUP, SIG_IGN) }
         // Token and key files first: a bad one must fail before threads and clients exist.
         let access = try AccessSettingsLoader.load(configuration)
         switch try configuration.kafkaTarget() {
@@ -98,6 +103,20 @@ public final class Daemon: @unchecked Sendable {
             listeningSocket: activated
         )
         let notifier = SystemdNotifier()
+        let systemdStatus = SystemdStatus()
+        self.reloader = ConfigurationReloader(
+            running: configuration,
+            source: source,
+            gateway: self.gateway,
+            rings: self.producer.registry,
+            metrics: self.metrics,
+            logLevel: logLevel,
+            notifier: notifier,
+            status: systemdStatus,
+            logger: logger
+        )
+        let reloadServices: [ServiceGroupConfiguration.ServiceConfiguration] =
+            handleSignals ? [.init(service: ReloadService(reloader: self.reloader))] : []
         self.gateway.onDrainStarted = { budget in
             notifier.stopping(extendMicroseconds: UInt64(budget.components.seconds) * 1_000_000)
         }
@@ -133,11 +152,12 @@ public final class Daemon: @unchecked Sendable {
                             kafka: kafka,
                             gateway: self.gateway,
                             metrics: self.metrics,
+                            status: systemdStatus,
                             eventLoops: Array(self.group.makeIterator()),
                             logger: logger
                         )
                     ),
-                ],
+                ] + reloadServices,
                 gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
                 logger: logger
             )
@@ -184,6 +204,13 @@ public final class Daemon: @unchecked Sendable {
     /// Starts the ordered graceful shutdown, as SIGTERM would.
     public func shutDown() async {
         await self.serviceGroup.triggerGracefulShutdown()
+    }
+
+    /// Reloads the configuration, as SIGHUP does; false when the new one was refused (the old stays in force).
+    @discardableResult
+    public func reload() async -> Bool {
+        if case .applied = await self.reloader.reload() { return true }
+        return false
     }
 
     /// Open WebSocket connections.

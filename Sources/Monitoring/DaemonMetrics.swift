@@ -28,6 +28,8 @@ public final class DaemonMetrics: Sendable {
     public let connections = ConnectionCounters()
     public let state = ServiceState()
     public let kafkaStatistics = KafkaStatisticsCollector()
+    /// `kcp_config_reloads_total` and the other reload figures.
+    public let reloads: ReloadMetrics
     /// One per event loop; each written by its loop only.
     public let ackLatencies: [LatencyHistogram]
     /// Watchdog checks that sent `WATCHDOG=1`, and those that found something stuck and sent nothing.
@@ -35,11 +37,15 @@ public final class DaemonMetrics: Sendable {
     private let watchdogMissed: Counter
 
     private let configuration: Configuration
+    /// `readinessHighWater`'s bit pattern: a reload may change it.
+    private let highWater: Atomic<UInt64>
     private let rings: RingRegistry
     private let exported: Mutex<ExportedMetrics>
 
     public init(configuration: Configuration, ingest: IngestCounters, rings: RingRegistry, eventLoopCount: Int) {
         self.configuration = configuration
+        self.highWater = Atomic(configuration.readinessHighWater.bitPattern)
+        self.reloads = ReloadMetrics(registry: self.registry)
         self.ingest = ingest
         self.rings = rings
         self.ackLatencies = (0..<eventLoopCount).map { _ in LatencyHistogram() }
@@ -65,6 +71,11 @@ public final class DaemonMetrics: Sendable {
         self.watchdogMissed.increment()
     }
 
+    /// A reload's `readiness.high_water_percent`, as a ratio.
+    public func setReadinessHighWater(_ ratio: Double) {
+        self.highWater.store(ratio.bitPattern, ordering: .relaxed)
+    }
+
     /// What `/ready` answers now.
     public func readiness() -> Readiness {
         let usage = self.rings.usage()
@@ -74,7 +85,7 @@ public final class DaemonMetrics: Sendable {
             ringUsedBytes: usage.usedBytes,
             ringReservedBytes: usage.reservedBytes,
             kafka: self.kafkaStatistics.current()?.statistics,
-            highWater: self.configuration.readinessHighWater
+            highWater: Double(bitPattern: self.highWater.load(ordering: .relaxed))
         )
     }
 

@@ -17,6 +17,11 @@ public enum ServerCloseReason: String, CaseIterable, Sendable {
     case shuttingDown = "shutting_down"
     /// The JWT the connection was opened with expired (close 1008).
     case credentialExpired = "credential_expired"
+    /// A reload removed the connection's token, or it no longer allows the chat, or a token became
+    /// required (close 1008).
+    case credentialRevoked = "credential_revoked"
+    /// A reload no longer allows the connection's chat (`topics.chat_pattern`, `topics.allowed_chats`) (close 1008).
+    case chatNotAllowed = "chat_not_allowed"
     /// Any other close code.
     case other
 

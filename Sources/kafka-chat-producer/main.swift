@@ -102,13 +102,10 @@ struct KafkaChatProducerCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         // Under systemd with StandardError=journal, lines carry their syslog priority for `journalctl -p`.
         let journald = JournalStream.isConnected(fileDescriptor: STDERR_FILENO, environment: environment)
+        let source = ConfigurationSource(file: self.config, environment: environment, overrides: overrides)
         let configuration: DaemonConfiguration
         do {
-            configuration = try ConfigurationLoader.load(
-                file: self.config,
-                environment: environment,
-                overrides: overrides
-            )
+            configuration = try source.load()
         } catch {
             let priority = journald ? "<\(JournaldLogHandler.priority(of: .error))>" : ""
             FileHandle.standardError.write(Data("\(priority)kafka-chat-producer: configuration error: \(error)\n".utf8))
@@ -120,21 +117,18 @@ struct KafkaChatProducerCommand: AsyncParsableCommand {
         }
 
         Self.tuneMalloc()
-        let level = configuration.logLevel
+        // One level for every logger, which a reload's log.level changes.
+        let level = LogLevelSwitch(configuration.logLevel)
         LoggingSystem.bootstrap { label in
             if journald {
-                var handler = JournaldLogHandler(label: label)
-                handler.logLevel = level
-                return handler
+                return SwitchedLevelLogHandler(JournaldLogHandler(label: label), levelSwitch: level)
             }
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            return SwitchedLevelLogHandler(StreamLogHandler.standardError(label: label), levelSwitch: level)
         }
         let logger = Logger(label: "kafka-chat-producer")
         let daemon: Daemon
         do {
-            daemon = try Daemon(configuration: configuration, logger: logger)
+            daemon = try Daemon(configuration: configuration, logger: logger, source: source, logLevel: level)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)

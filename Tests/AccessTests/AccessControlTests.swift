@@ -136,4 +136,47 @@ struct AccessControlTests {
             }
         }
     }
+
+    @Test("recheck after a reload: a rotated JWT key or a removed static token revokes, a kept one holds")
+    func recheck() async throws {
+        let before = try await Self.control()
+        let token = try await TestKeys.hs256Token(.valid())
+        guard
+            case .allowed(let jwtGrant?) = before.authorize(
+                uri: "/x",
+                headers: ["Authorization": "Bearer \(token)"],
+                chat: "room-1"
+            ),
+            case .allowed(let staticGrant?) = before.authorize(
+                uri: "/x",
+                headers: ["Authorization": "Bearer \(Self.staticToken)"],
+                chat: "room-1"
+            )
+        else {
+            Issue.record("expected grants")
+            return
+        }
+        #expect(before.recheck(jwtGrant, chat: "room-1") == nil)
+        #expect(before.recheck(staticGrant, chat: "room-1") == nil)
+
+        // The HS256 secret is rotated away (RS256 stays) and the static token's line is gone.
+        var settings = AccessSettings()
+        settings.tokens = try StaticTokenSet.parse("another-token-0123456789\n")
+        try settings.jwtKeys.setRS256PublicKey(pem: try TestKeys.rsa.publicPEM)
+        settings.jwtAudience = "chat-service"
+        let after = try await AccessControl.make(settings)
+        let revokedJWT = try #require(after.recheck(jwtGrant, chat: "room-1"))
+        #expect(revokedJWT.detail == "revoked" && revokedJWT.fingerprint == jwtGrant.fingerprint)
+        #expect(after.recheck(staticGrant, chat: "room-1")?.detail == "revoked")
+        #expect(after.recheck(nil, chat: "room-1")?.detail == "token_required")
+
+        // Kept, but for another chat only.
+        settings.tokens = try StaticTokenSet.parse("\(Self.staticToken) room-2\n")
+        let narrowed = try await AccessControl.make(settings)
+        #expect(narrowed.recheck(staticGrant, chat: "room-1")?.detail == "chat_not_allowed")
+        #expect(narrowed.recheck(staticGrant, chat: "room-2") == nil)
+
+        // Credentials no longer required: every connection may stay.
+        #expect(try await AccessControl.make(AccessSettings()).recheck(staticGrant, chat: "room-1") == nil)
+    }
 }

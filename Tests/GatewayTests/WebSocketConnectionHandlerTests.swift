@@ -1,3 +1,4 @@
+import Access
 import ChatContract
 import Foundation
 import Ingest
@@ -371,7 +372,15 @@ struct WebSocketConnectionHandlerTests {
     }
 
     @Test func aConnectionWhoseTokenExpiredIsClosedWith1008() throws {
-        let connection = try ConnectionUnderTest(credentialExpiresAt: Date().addingTimeInterval(30))
+        let grant = AccessGrant(
+            kind: .jwt,
+            scope: .anyChat,
+            fingerprint: "sha256:00000000",
+            subject: nil,
+            expiresAt: Date().addingTimeInterval(30),
+            credential: .jwt("a.b.c")
+        )
+        let connection = try ConnectionUnderTest(grant: grant)
         let now = MonotonicClock.nanoseconds()
         connection.handler.sweep(now: now + 20_000_000_000)
         #expect(try connection.written().isEmpty)

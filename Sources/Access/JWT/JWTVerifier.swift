@@ -91,7 +91,8 @@ public struct JWTVerifier: Sendable {
                 scope: claims.chats?.scope ?? .chats([]),
                 fingerprint: TokenFingerprint.of(token),
                 subject: claims.sub?.value,
-                expiresAt: expiry.value.addingTimeInterval(self.leeway)
+                expiresAt: expiry.value.addingTimeInterval(self.leeway),
+                credential: .jwt(token)
             )
         )
     }

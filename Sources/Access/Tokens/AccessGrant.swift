@@ -16,9 +16,19 @@ public struct AccessGrant: Sendable, Equatable {
     /// When the credential stops being valid (a JWT's `exp` plus the leeway); nil for static tokens.
     /// A connection opened with it is closed then.
     public let expiresAt: Date?
+    /// The credential itself, for `AccessControl.recheck` after a reload.
+    public let credential: HeldCredential
 
-    public init(kind: Kind, scope: ChatScope, fingerprint: String, subject: String?, expiresAt: Date? = nil) {
+    public init(
+        kind: Kind,
+        scope: ChatScope,
+        fingerprint: String,
+        subject: String?,
+        expiresAt: Date? = nil,
+        credential: HeldCredential
+    ) {
         self.kind = kind
+        self.credential = credential
         self.scope = scope
         self.fingerprint = fingerprint
         self.subject = subject

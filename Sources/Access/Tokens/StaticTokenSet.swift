@@ -85,7 +85,11 @@ public struct StaticTokenSet: Sendable, Equatable {
 
     /// The entry for `token`, if any, in time independent of the entries' contents.
     public func match(_ token: some StringProtocol) -> StaticToken? {
-        let presented = TokenDigest(of: token)
+        self.match(digest: TokenDigest(of: token))
+    }
+
+    /// The entry whose digest is `presented`, if any, in time independent of the entries' contents.
+    public func match(digest presented: TokenDigest) -> StaticToken? {
         var found = -1
         for index in self.tokens.indices {
             // No early exit: every entry costs the same whether it matched or not.

@@ -1,5 +1,9 @@
 import CSystemd
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Talks to systemd through `sd_notify` (libsystemd). Outside systemd — no `NOTIFY_SOCKET` — every call
 /// is a cheap no-op, so the daemon needs no special mode to run by hand.
 public struct SystemdNotifier: Sendable {
@@ -12,6 +16,20 @@ public struct SystemdNotifier: Sendable {
 
     public func status(_ text: String) {
         self.send("STATUS=\(text)")
+    }
+
+    /// A reload (SIGHUP) began: systemd ≥ 253 shows the unit as reloading until `READY=1`, and
+    /// `MONOTONIC_USEC` tells it which reload this is (what `Type=notify-reload` expects).
+    public func reloading() {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let microseconds = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
+        self.send("RELOADING=1\nMONOTONIC_USEC=\(microseconds)\nSTATUS=reloading configuration")
+    }
+
+    /// The reload finished, applied or refused (the daemon serves either way).
+    public func reloaded(status: String) {
+        self.send("READY=1\nSTATUS=\(status)")
     }
 
     /// Proof of progress; only sent when the watchdog checks passed.

@@ -19,6 +19,8 @@ struct WatchdogService: Service {
     let kafka: KafkaProducer
     let gateway: GatewayServer
     let metrics: DaemonMetrics
+    /// READY=1 is recorded here; its note (a refused reload, a pending restart) ends every STATUS= line.
+    let status: SystemdStatus
     let eventLoops: [any EventLoop]
     let logger: Logger
 
@@ -73,6 +75,7 @@ struct WatchdogService: Service {
         }
         guard !Task.isCancelled else { return }
         self.notifier.ready(status: "ready; \(self.gateway.activeConnections) connections")
+        self.status.announcedReady()
         self.logger.info("ready")
     }
 
@@ -103,6 +106,7 @@ struct WatchdogService: Service {
         return
             "\(ready); \(self.gateway.activeConnections) connections, \(Int(received)) msgs/s in, \(Int(delivered)) msgs/s delivered, "
             + "\(usage.usedBytes) bytes queued in \(usage.topics) topics, \(now.failed) failed"
+            + (self.status.note.map { "; \($0)" } ?? "")
     }
 }
 

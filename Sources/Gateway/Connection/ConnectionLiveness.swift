@@ -18,7 +18,8 @@ struct ConnectionLiveness {
         case pingThenClose(PoliteCloseCause)
     }
 
-    let timeouts: Timeouts
+    /// A reload may replace them (`ConnectionStateMachine.reconfigure`); the silence so far still counts.
+    var timeouts: Timeouts
     /// Monotonic nanoseconds at which the credential the connection was opened with expires; 0 for none.
     let credentialExpiry: UInt64
     /// Bytes arrived since the last sweep.

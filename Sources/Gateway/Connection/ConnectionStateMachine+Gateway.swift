@@ -1,3 +1,4 @@
+import Access
 import Foundation
 import Ingest
 
@@ -9,12 +10,8 @@ extension ConnectionStateMachine {
                 wantsAcks: target.wantsAcks,
                 maxAcksInFlight: configuration.maxAcksInFlight,
                 sequenceMask: MessageTicket.sequenceMask,
-                timeouts: .init(
-                    idle: limits.idleTimeout,
-                    ping: limits.pingInterval,
-                    overloadClose: limits.overloadClose
-                ),
-                credentialExpiry: target.credentialExpiresAt.map { Self.monotonicDeadline($0, now: now) } ?? 0
+                timeouts: limits.timeouts,
+                credentialExpiry: target.grant?.expiresAt.map { Self.monotonicDeadline($0, now: now) } ?? 0
             ),
             rateLimit: ConnectionRateLimit(limits.limits, now: now),
             now: now

@@ -289,6 +289,15 @@ struct ConnectionStateMachine {
 
     // MARK: liveness
 
+    /// A reload changed the limits: the liveness rules take the new timeouts (the silence so far counts
+    /// against them) and the rate starts over with full buckets (nil: no rate). A pause for the old rate
+    /// ends when its timer fires, as it would have.
+    mutating func reconfigure(timeouts: ConnectionLiveness.Timeouts, rateLimit: ConnectionRateLimit?) {
+        guard self.state != .closed else { return }
+        self.liveness.timeouts = timeouts
+        self.rateLimit = rateLimit
+    }
+
     /// The credential the connection was opened with expires (the loop must sweep it).
     var credentialExpires: Bool { self.liveness.credentialExpiry != 0 }
 

@@ -5,7 +5,8 @@ import NIOCore
 /// from the few bits of its `MessageTicket` — no dictionary, no lock: only this loop touches the table.
 final class LoopConnectionTable: @unchecked Sendable {
     // @unchecked Sendable: loop-bound. Every method that touches the slots checks
-    // `preconditionInEventLoop()`; `sweepInterval` is set once by `GatewayContext` before any connection.
+    // `preconditionInEventLoop()`; `sweepInterval` is set by `GatewayContext` before any connection, and
+    // afterwards only on this loop (`changeSweepInterval`).
     let route: Int
     let eventLoop: any EventLoop
     /// Written by this loop only, as `LatencyHistogram` requires.
@@ -14,8 +15,8 @@ final class LoopConnectionTable: @unchecked Sendable {
     private var generations: [UInt32] = []
     private var freeSlots: [Int] = []
     private(set) var count = 0
-    /// How often `sweep` runs while the loop has connections (idle and overload timeouts); set once by
-    /// `GatewayContext` before any connection, nil when no timeout is on.
+    /// How often `sweep` runs while the loop has connections (idle and overload timeouts); nil when no
+    /// timeout is on.
     var sweepInterval: TimeAmount?
     private var sweepTask: RepeatedTask?
 
@@ -59,6 +60,17 @@ final class LoopConnectionTable: @unchecked Sendable {
             self.sweepTask?.cancel()
             self.sweepTask = nil
         }
+    }
+
+    /// A reload changed the timeouts: sweep at the new interval from now on. With connections open and every
+    /// timeout off, it sweeps every second (for credential expiry), which costs nothing noticeable.
+    func changeSweepInterval(_ interval: TimeAmount?) {
+        self.eventLoop.preconditionInEventLoop()
+        guard interval != self.sweepInterval else { return }
+        self.sweepInterval = interval
+        self.sweepTask?.cancel()
+        self.sweepTask = nil
+        if self.count > 0 { self.startSweeping(every: interval ?? Self.credentialSweepInterval) }
     }
 
     /// One timer per loop for the connections' timeouts, instead of one per connection; it runs only

@@ -26,6 +26,10 @@ extension PoliteCloseCause {
                 .policyViolation, "token expired: reconnect with a fresh token to go on sending",
                 .credentialExpired
             )
+        case .credentialRevoked(let message):
+            return (.policyViolation, "\(message): reconnect with a valid token", .credentialRevoked)
+        case .chatNotAllowed:
+            return (.policyViolation, "this chat is no longer allowed by the server's configuration", .chatNotAllowed)
         }
     }
 

@@ -11,4 +11,8 @@ enum PoliteCloseCause: Equatable, Sendable {
     case shuttingDown
     /// The JWT the connection was opened with expired (its `exp` plus `auth.jwt_leeway_seconds`) (1008).
     case credentialExpired
+    /// A reload turned the connection's credential away (`AccessControl.recheck`); the message says how (1008).
+    case credentialRevoked(String)
+    /// A reload's chat pattern or allowlist no longer admits the connection's chat (1008).
+    case chatNotAllowed
 }

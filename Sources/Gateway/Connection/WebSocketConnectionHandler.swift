@@ -1,3 +1,4 @@
+import Access
 import Atomics
 import ChatContract
 import Ingest
@@ -28,6 +29,8 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     private let gateway: GatewayContext
     private let eventLoop: any EventLoop
     private let table: LoopConnectionTable
+    /// The chat and credential, checked again when a reload changes the settings.
+    private let target: WebSocketTarget
 
     private var machine: ConnectionStateMachine
     private let intake: ChatMessageIntake
@@ -50,16 +53,18 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         self.gateway = gateway
         self.eventLoop = eventLoop
         self.table = gateway.table(for: eventLoop)
+        self.target = target
+        let settings = gateway.settings
         self.intake = ChatMessageIntake(target: target, buffer: buffer, gateway: gateway, route: self.table.route)
         self.machine = ConnectionStateMachine(
             target: target,
-            configuration: gateway.configuration,
-            limits: gateway.limitsRuntime,
+            configuration: settings.configuration,
+            limits: settings.limits,
             now: MonotonicClock.nanoseconds()
         )
         self.reader = WebSocketFrameReader(
-            maxMessageBytes: gateway.configuration.maxMessageBytes,
-            maxFragments: gateway.configuration.maxFragments,
+            maxMessageBytes: settings.configuration.maxMessageBytes,
+            maxFragments: settings.configuration.maxFragments,
             validatesTextUTF8: false  // the message contract checks UTF-8 in its own pass
         )
     }
@@ -302,6 +307,27 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         self.flush()
     }
 
+    /// A reload put `settings` in force: closes the connection with 1008 when its credential or its chat is no
+    /// longer allowed (true then), otherwise takes the new timeouts and rate. The message size, fragment
+    /// and ack-window limits stay as they were when the connection opened.
+    func settingsChanged(_ settings: GatewaySettings) -> Bool {
+        guard self.machine.state == .open else { return false }
+        if let refusal = settings.access.recheck(self.target.grant, chat: String(self.target.chat)) {
+            self.closePolitely(.credentialRevoked(refusal.message))
+            return true
+        }
+        if settings.limits.limits.chats.refusal(for: self.target.topic) != nil {
+            self.closePolitely(.chatNotAllowed)
+            return true
+        }
+        let now = MonotonicClock.nanoseconds()
+        self.machine.reconfigure(
+            timeouts: settings.limits.timeouts,
+            rateLimit: ConnectionRateLimit(settings.limits.limits, now: now)
+        )
+        return false
+    }
+
     /// Acks were delivered; say goodbye with 1001 and wait briefly for the client's close frame.
     func closeForShutdown() {
         self.closePolitely(.shuttingDown)
@@ -326,13 +352,14 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
     /// discarded. Messages read but never accepted are discarded; the close code tells the client so.
     private func closePolitely(_ cause: PoliteCloseCause) {
         guard let context = self.context, case .close(_, let gauge) = self.machine.closePolitely(cause) else { return }
-        let close = cause.closeFrame(self.gateway.limitsRuntime.limits)
+        let settings = self.gateway.settings
+        let close = cause.closeFrame(settings.limits.limits)
         self.gateway.connections.closedByServer(close.counted)
         self.rateTimer?.cancel()
         self.output.close(code: close.code, reason: close.reason)
         self.flush()
         self.closeTimer = context.eventLoop.assumeIsolated().scheduleTask(
-            in: .init(self.gateway.configuration.closeTimeout)
+            in: .init(settings.configuration.closeTimeout)
         ) {
             context.close(promise: nil)
         }

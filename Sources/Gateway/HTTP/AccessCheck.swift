@@ -9,18 +9,18 @@ extension GatewayContext {
     /// The access checks of a WebSocket handshake (Origin, bearer token, chat), once per connection.
     /// A refusal becomes a 401 or 403 with a JSON reason and one log line that names the reason, the
     /// chat, the client and at most the token's fingerprint — never the token. When allowed, `target`
-    /// learns when the credential expires.
+    /// keeps the grant (its expiry, and for reloads the credential).
     func accessRefusal(
         _ head: HTTPRequestHead,
         target: inout WebSocketTarget,
         client: ClientAddress?
     ) -> HTTPRejection? {
-        let chat = String(target.topic.value.dropFirst(TopicName.chatPrefix.utf8.count))
-        switch self.access.authorize(uri: head.uri, headers: head.headers, chat: chat) {
+        let chat = String(target.chat)
+        switch self.settings.access.authorize(uri: head.uri, headers: head.headers, chat: chat) {
         case .allowed(nil):
             return nil
         case .allowed(let grant?):
-            target.credentialExpiresAt = grant.expiresAt
+            target.grant = grant
             self.logger.debug(
                 "websocket handshake authorized",
                 metadata: [

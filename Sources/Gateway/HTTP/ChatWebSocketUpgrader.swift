@@ -46,7 +46,7 @@ final class ChatWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Sendab
         gateway: GatewayContext
     ) -> EventLoopFuture<HTTPHeaders?> {
         let loop = channel.eventLoop
-        session.client = gateway.access.clientAddress(peer: channel.remoteAddress, headers: head.headers)
+        session.client = gateway.settings.access.clientAddress(peer: channel.remoteAddress, headers: head.headers)
         var checking: WebSocketTarget
         switch HandshakeClassifier.classify(head) {
         case .failure(let rejection):

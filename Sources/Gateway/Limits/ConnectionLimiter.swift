@@ -4,7 +4,8 @@ import Atomics
 ///
 /// Touched twice per connection (admission at the handshake, release when the channel closes), never per
 /// message. The total is one atomic; the per-client counts are spread over locked shards by address, so
-/// no single lock is shared by every handshake.
+/// no single lock is shared by every handshake. Every connection is counted, also while a limit is off, so
+/// a reload can set or change the limits (`update`) with the counts right.
 final class ConnectionLimiter: Sendable {
     enum Verdict: Equatable {
         case admitted
@@ -12,22 +13,33 @@ final class ConnectionLimiter: Sendable {
         case tooManyFromClient
     }
 
-    let maxConnections: Int
-    let maxPerClient: Int
+    private let maxConnectionsNow: ManagedAtomic<Int>
+    private let maxPerClientNow: ManagedAtomic<Int>
     private let total = ManagedAtomic<Int>(0)
     private let shards: [ConnectionLimiterShard]
 
     init(maxConnections: Int, maxPerClient: Int, shardCount: Int = 64) {
-        self.maxConnections = maxConnections
-        self.maxPerClient = maxPerClient
+        self.maxConnectionsNow = ManagedAtomic(maxConnections)
+        self.maxPerClientNow = ManagedAtomic(maxPerClient)
         self.shards = (0..<shardCount).map { _ in ConnectionLimiterShard() }
+    }
+
+    /// 0 = no limit.
+    var maxConnections: Int { self.maxConnectionsNow.load(ordering: .relaxed) }
+    var maxPerClient: Int { self.maxPerClientNow.load(ordering: .relaxed) }
+
+    /// New limits from a reload; connections already over them stay, only new ones are refused.
+    func update(maxConnections: Int, maxPerClient: Int) {
+        self.maxConnectionsNow.store(maxConnections, ordering: .relaxed)
+        self.maxPerClientNow.store(maxPerClient, ordering: .relaxed)
     }
 
     /// Counts one connection of `client` if both limits allow it; `release` must follow an admission.
     func admit(_ client: ClientKey?) -> Verdict {
+        let maxConnections = self.maxConnections
         var current = self.total.load(ordering: .relaxed)
         while true {
-            if self.maxConnections > 0 && current >= self.maxConnections { return .tooManyConnections }
+            if maxConnections > 0 && current >= maxConnections { return .tooManyConnections }
             let (exchanged, original) = self.total.weakCompareExchange(
                 expected: current,
                 desired: current + 1,
@@ -36,7 +48,10 @@ final class ConnectionLimiter: Sendable {
             if exchanged { break }
             current = original
         }
-        if self.countsPerClient(client), let client, !self.shard(client).increment(client, limit: self.maxPerClient) {
+        let perClient = self.maxPerClient
+        if self.countsPerClient(client), let client,
+            !self.shard(client).increment(client, limit: perClient > 0 ? perClient : .max)
+        {
             self.total.wrappingDecrement(ordering: .relaxed)
             return .tooManyFromClient
         }
@@ -50,7 +65,7 @@ final class ConnectionLimiter: Sendable {
 
     /// Loopback peers are this machine (see `ClientKey.isLoopback`): only the total limit applies to them.
     private func countsPerClient(_ client: ClientKey?) -> Bool {
-        self.maxPerClient > 0 && client.map { !$0.isLoopback } ?? false
+        client.map { !$0.isLoopback } ?? false
     }
 
     var connections: Int { self.total.load(ordering: .relaxed) }

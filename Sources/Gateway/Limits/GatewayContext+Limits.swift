@@ -5,13 +5,13 @@ import NIOHTTP1
 extension GatewayContext {
     /// The chat policy's verdict (`topics.chat_pattern`, `topics.allowed_chats`): 403 `chat_not_allowed`.
     func chatPolicyRefusal(_ target: WebSocketTarget) -> HTTPRejection? {
-        self.limitsRuntime.limits.chats.refusal(for: target.topic).map { .chatNotAllowed($0) }
+        self.settings.limits.limits.chats.refusal(for: target.topic).map { .chatNotAllowed($0) }
     }
 
     /// For `topics.require_existing`: whether the requested chat's topic exists — at once from the cached
     /// topic list, or off the event loop when the list must be fetched. nil when the check is off.
     func topicExistence(of target: WebSocketTarget, on loop: any EventLoop) -> EventLoopFuture<TopicExistence?> {
-        guard let topics = self.limitsRuntime.topics else {
+        guard let topics = self.settings.limits.topics else {
             return loop.makeSucceededFuture(nil)
         }
         return topics.lookUp(target.topic, on: loop).map { $0 }
@@ -26,7 +26,7 @@ extension GatewayContext {
         channel: any Channel,
         session: HandshakeSession
     ) -> HTTPRejection? {
-        let runtime = self.limitsRuntime
+        let runtime = self.settings.limits
         switch existence {
         case .missing?: return .unknownChat(target.topic)
         case .unknown?: return .kafkaUnavailable
@@ -41,7 +41,6 @@ extension GatewayContext {
             )
         }
         let limiter = runtime.connections
-        guard limiter.maxConnections > 0 || limiter.maxPerClient > 0 else { return nil }
         let client = clientAddress(channel: channel, session: session)
         switch limiter.admit(client) {
         case .tooManyConnections:
@@ -56,7 +55,7 @@ extension GatewayContext {
 
     /// Puts the handshake timeout first in a new connection's pipeline; the upgrade removes it again.
     func installHandshakeTimeout(on channel: any Channel) throws -> NIOLoopBound<HandshakeTimeoutHandler>? {
-        let timeout = self.limitsRuntime.limits.handshakeTimeout.nanoseconds
+        let timeout = self.settings.limits.limits.handshakeTimeout.nanoseconds
         guard timeout > 0 else { return nil }
         let handler = HandshakeTimeoutHandler(timeout: .nanoseconds(Int64(timeout)), counters: self.connections)
         try channel.pipeline.syncOperations.addHandler(handler, position: .first)

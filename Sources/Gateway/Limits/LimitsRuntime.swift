@@ -17,13 +17,33 @@ final class LimitsRuntime: Sendable {
     /// sweep over all of a loop's connections once a second costs nothing noticeable.
     let sweepInterval: TimeAmount?
 
-    init(_ limits: GatewayLimits, ingest: any MessageIngest) {
+    /// The liveness timeouts as a connection takes them.
+    var timeouts: ConnectionLiveness.Timeouts {
+        .init(idle: self.idleTimeout, ping: self.pingInterval, overloadClose: self.overloadClose)
+    }
+
+    /// - Parameter previous: the runtime a reload replaces: its connection counts carry over (with the new
+    ///   maxima), and so does its topic list while the cache time and handshake timeout are the same.
+    init(_ limits: GatewayLimits, ingest: any MessageIngest, replacing previous: LimitsRuntime? = nil) {
         self.limits = limits
-        self.connections = ConnectionLimiter(
-            maxConnections: limits.maxConnections,
-            maxPerClient: limits.maxConnectionsPerIP
-        )
-        if limits.requireExistingTopics {
+        if let previous {
+            previous.connections.update(
+                maxConnections: limits.maxConnections,
+                maxPerClient: limits.maxConnectionsPerIP
+            )
+            self.connections = previous.connections
+        } else {
+            self.connections = ConnectionLimiter(
+                maxConnections: limits.maxConnections,
+                maxPerClient: limits.maxConnectionsPerIP
+            )
+        }
+        if limits.requireExistingTopics, let topics = previous?.topics,
+            previous?.limits.topicListTTL == limits.topicListTTL,
+            previous?.limits.handshakeTimeout == limits.handshakeTimeout
+        {
+            self.topics = topics
+        } else if limits.requireExistingTopics {
             // Within the handshake timeout, so the answer can still reach the client; 5 s at most.
             let handshakeMilliseconds = limits.handshakeTimeout.nanoseconds / 1_000_000
             let timeout = Int32(handshakeMilliseconds == 0 ? 5000 : min(5000, max(500, handshakeMilliseconds / 2)))

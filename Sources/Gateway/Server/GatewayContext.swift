@@ -9,9 +9,10 @@ import NIOHTTP1
 /// State shared by every connection of the gateway: configuration, the ingest pipeline, one connection
 /// table per event loop. It receives delivery reports and hands each batch to the loop that owns it.
 final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
-    // @unchecked Sendable: every stored property is a `let` and Sendable except `access`, which
-    // `GatewayServer.run()` sets once before the listener accepts and is only read afterwards, and the
-    // loop-bound connection tables (each touched only on its own event loop).
+    // @unchecked Sendable: every stored property is a `let` and Sendable except the loop-bound connection
+    // tables (each touched only on its own event loop).
+    /// As at startup: what cannot change without a restart (listener, drain timing, record keys) is read here;
+    /// everything a reload may change is read from `settings`.
     let configuration: GatewayConfiguration
     let ingest: any MessageIngest
     let logger: Logger
@@ -24,13 +25,9 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
 
     var counters: IngestCounters { self.ingest.counters }
 
-    /// The handshake checks built from `configuration.access`; replaced once by `GatewayServer.run()`
-    /// before the listener accepts (building the JWT verifier is asynchronous), read-only afterwards.
-    var access = AccessControl.open
-    /// Connection counts, topic list cache and timings of `configuration.limits`.
-    let limitsRuntime: LimitsRuntime
-    /// `/docs` and `/asyncapi.json`, or nil when `http.docs` is off (they answer 404 then).
-    let docs: APIDocsResponses?
+    private let current: ManagedAtomic<GatewaySettings>
+    /// `/docs` and `/asyncapi.json`, prepared once (a reload may turn `http.docs` on).
+    private let documents = APIDocsResponses()
 
     init(
         configuration: GatewayConfiguration,
@@ -51,9 +48,22 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
         self.routes = Dictionary(
             uniqueKeysWithValues: eventLoops.enumerated().map { (ObjectIdentifier($0.element), $0.offset) }
         )
-        self.limitsRuntime = LimitsRuntime(configuration.limits, ingest: ingest)
-        self.docs = configuration.servesDocs ? APIDocsResponses() : nil
-        for table in self.tables { table.sweepInterval = self.limitsRuntime.sweepInterval }
+        // The handshake checks stay open until `GatewayServer.run()` builds them (the JWT verifier is made
+        // asynchronously), before the listener accepts.
+        let limits = LimitsRuntime(configuration.limits, ingest: ingest)
+        self.current = ManagedAtomic(GatewaySettings(configuration: configuration, access: .open, limits: limits))
+        for table in self.tables { table.sweepInterval = limits.sweepInterval }
+    }
+
+    /// The handshake checks, limits and per-connection settings in force.
+    var settings: GatewaySettings { self.current.load(ordering: .acquiring) }
+
+    /// `/docs` and `/asyncapi.json`, or nil while `http.docs` is off (they answer 404 then).
+    var docs: APIDocsResponses? { self.settings.configuration.servesDocs ? self.documents : nil }
+
+    /// Puts `settings` in force for every handshake and connection that opens from now on.
+    func replaceSettings(_ settings: GatewaySettings) {
+        self.current.store(settings, ordering: .releasing)
     }
 
     func table(for eventLoop: any EventLoop) -> LoopConnectionTable {

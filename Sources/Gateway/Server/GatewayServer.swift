@@ -62,7 +62,14 @@ public final class GatewayServer: Service, @unchecked Sendable {
     public func run() async throws {
         let channel: any Channel
         do {
-            self.context.access = try await AccessControl.make(self.context.configuration.access)
+            let settings = self.context.settings
+            self.context.replaceSettings(
+                GatewaySettings(
+                    configuration: settings.configuration,
+                    access: try await AccessControl.make(settings.configuration.access),
+                    limits: settings.limits
+                )
+            )
             channel = try await self.bind()
         } catch {
             self.bound.fail(error)
@@ -80,6 +87,45 @@ public final class GatewayServer: Service, @unchecked Sendable {
         // Wait for a graceful shutdown (SIGTERM/SIGINT) or cancellation.
         try? await gracefulShutdown()
         await self.shutDown(listener: channel)
+    }
+
+    /// What a reload did to the open connections.
+    public struct ReloadEffect: Sendable {
+        /// Connections closed with 1008 because their credential or chat is no longer allowed.
+        public var closed = 0
+        /// Connections that took the new timeouts and rate.
+        public var updated = 0
+    }
+
+    /// Puts a reloaded configuration in force without touching the listener: handshakes from now on use
+    /// its access checks and limits (the access checks are built first, so a key that fails to load
+    /// changes nothing); each open connection is checked again on its own loop — closed with 1008 when its
+    /// token was removed, no longer covers its chat, or its chat is no longer allowed — and the others
+    /// take the new timeouts and rate. `configuration`'s listener address, drain timing and record-key
+    /// policy are not applied (they need a restart).
+    public func apply(_ configuration: GatewayConfiguration) async throws -> ReloadEffect {
+        let access = try await AccessControl.make(configuration.access)
+        let previous = self.context.settings
+        let settings = GatewaySettings(
+            configuration: configuration,
+            access: access,
+            limits: LimitsRuntime(configuration.limits, ingest: self.context.ingest, replacing: previous.limits)
+        )
+        self.context.replaceSettings(settings)
+        var effect = ReloadEffect()
+        for table in self.context.tables {
+            let (closed, updated) =
+                (try? await table.eventLoop.submit { () -> (Int, Int) in
+                    table.changeSweepInterval(settings.limits.sweepInterval)
+                    var closed = 0
+                    var updated = 0
+                    table.forEachConnection { if $0.settingsChanged(settings) { closed += 1 } else { updated += 1 } }
+                    return (closed, updated)
+                }.get()) ?? (0, 0)
+            effect.closed += closed
+            effect.updated += updated
+        }
+        return effect
     }
 
     private func bind() async throws -> any Channel {

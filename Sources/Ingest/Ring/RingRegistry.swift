@@ -35,7 +35,9 @@ public final class RingRegistry: @unchecked Sendable {
         var reclaimed = 0
     }
 
+    /// As at start-up; `maxTopics` may change since (`setMaxTopics`).
     public let configuration: Configuration
+    private let maxTopics: ManagedAtomic<Int>
     private let state = NIOLockedValueBox(State())
     private let makeTopicHandle: @Sendable (String) throws -> KafkaTopicHandle
     private unowned(unsafe) let scheduler: any ProducerScheduler
@@ -46,8 +48,14 @@ public final class RingRegistry: @unchecked Sendable {
         makeTopicHandle: @escaping @Sendable (String) throws -> KafkaTopicHandle
     ) {
         self.configuration = configuration
+        self.maxTopics = ManagedAtomic(configuration.maxTopics)
         self.scheduler = scheduler
         self.makeTopicHandle = makeTopicHandle
+    }
+
+    /// A reload's `topics.max_topics`: new topics are refused beyond it; rings that already exist stay.
+    public func setMaxTopics(_ limit: Int) {
+        self.maxTopics.store(limit, ordering: .relaxed)
     }
 
     /// Attaches one connection to `topic`'s buffer, creating it if needed.
@@ -58,7 +66,7 @@ public final class RingRegistry: @unchecked Sendable {
                 buffer.attachedConnections += 1
                 return .success(buffer)
             }
-            let maxTopics = self.configuration.maxTopics
+            let maxTopics = self.maxTopics.load(ordering: .relaxed)
             if state.reservedBytes + capacity > self.configuration.budgetBytes
                 || (maxTopics > 0 && state.buffers.count >= maxTopics)
             {

@@ -1,3 +1,4 @@
+import Access
 import ChatContract
 import Foundation
 import Logging
@@ -24,7 +25,8 @@ final class ConnectionUnderTest {
         acks: Bool = false,
         ringCapacityBytes: Int = 4096,
         configuration: GatewayConfiguration = GatewayConfiguration(),
-        credentialExpiresAt: Date? = nil
+        grant: AccessGrant? = nil,
+        chat: String = "room"
     ) throws {
         self.ingest = try FakeIngest(ringCapacityBytes: ringCapacityBytes)
         let metrics = DaemonMetrics(
@@ -40,12 +42,12 @@ final class ConnectionUnderTest {
             eventLoops: [self.loop],
             logger: Logger(label: "gateway-tests")
         )
-        self.buffer = try self.ingest.attach(to: TopicName.forChat("room"[...]))
+        self.buffer = try self.ingest.attach(to: TopicName.forChat(chat[...]))
         self.handler = WebSocketConnectionHandler(
             target: WebSocketTarget(
                 topic: self.buffer.topic,
                 wantsAcks: acks,
-                credentialExpiresAt: credentialExpiresAt
+                grant: grant
             ),
             buffer: self.buffer,
             gateway: self.gateway,
