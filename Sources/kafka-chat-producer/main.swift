@@ -77,12 +77,13 @@ struct KafkaChatProducerCommand: AsyncParsableCommand {
         if self.listKeys {
             let defaults = DaemonConfiguration()
             for key in ConfigurationKeys.all {
+                let reload = ConfigurationKeys.appliesOnReload(key.name) ? "applied live" : "needs a restart"
                 print(
-                    "\(key.name) = \(key.value(in: defaults))\n    \(key.summary)\n    environment: \(key.environmentName)"
+                    "\(key.name) = \(key.value(in: defaults))\n    \(key.summary)\n    environment: \(key.environmentName)\n    on reload (SIGHUP): \(reload)"
                 )
             }
             print(
-                "librdkafka.<property> = <value>\n    Any librdkafka property, passed through verbatim.\n    environment: KCP_LIBRDKAFKA_<PROPERTY> (dots as _, a literal _ as __)"
+                "librdkafka.<property> = <value>\n    Any librdkafka property, passed through verbatim.\n    environment: KCP_LIBRDKAFKA_<PROPERTY> (dots as _, a literal _ as __)\n    on reload (SIGHUP): needs a restart"
             )
             return
         }

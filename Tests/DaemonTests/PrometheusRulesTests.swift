@@ -36,8 +36,12 @@ struct PrometheusRulesTests {
         ("kcp_kafka_tx_retries_total", .counter),
         ("kcp_watchdog_pings_total", .counter),
         ("kcp_watchdog_missed_total", .counter),
+        ("kcp_config_reloads_total", .counter),  // {result}
         ("process_cpu_seconds_total", .counter),
         // gauges
+        ("kcp_config_last_reload_success_timestamp_seconds", .gauge),
+        ("kcp_config_last_reload_successful", .gauge),
+        ("kcp_config_restart_pending", .gauge),
         ("kcp_connections_active", .gauge),
         ("kcp_connections_paused", .gauge),
         ("kcp_ring_used_bytes", .gauge),

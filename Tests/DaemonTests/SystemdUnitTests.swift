@@ -83,8 +83,10 @@ extension IntegrationTests {
             let copy = try await ToolRun.run(
                 "sh",
                 [
-                    "-c", #"mkdir -p "$1" && cp -P "$0"/*.target "$0"/*.slice "$1"/"#, source,
-                    root + "/lib/systemd/system",
+                    // The units systemd ships, and the shell ExecReload= runs (verify checks it is executable).
+                    "-c",
+                    #"mkdir -p "$1" "$2/bin" && cp -P "$0"/*.target "$0"/*.slice "$1"/ && cp -L /bin/sh "$2/bin/sh""#,
+                    source, root + "/lib/systemd/system", root,
                 ]
             )
             try #require(copy.status == 0, "\(copy.output)")
