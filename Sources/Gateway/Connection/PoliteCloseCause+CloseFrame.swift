@@ -33,6 +33,14 @@ extension PoliteCloseCause {
         }
     }
 
+    /// The connection's credential or chat is no longer allowed: worth a log line of its own.
+    var endsAccess: Bool {
+        switch self {
+        case .credentialExpired, .credentialRevoked, .chatNotAllowed: true
+        case .rateLimited, .idleTimeout, .overloaded, .shuttingDown: false
+        }
+    }
+
     /// Limit closes handle what was already read right away, so that a close frame of the client's among
     /// it is seen; the shutdown's close follows `refuseBlockedInput`, which handled it, and only reads on.
     var handlesReadInput: Bool { self != .shuttingDown }

@@ -2,6 +2,7 @@ import Access
 import Atomics
 import ChatContract
 import Ingest
+import Logging
 import Monitoring
 import NIOCore
 import WebSocketProtocol
@@ -355,6 +356,7 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         let settings = self.gateway.settings
         let close = cause.closeFrame(settings.limits.limits)
         self.gateway.connections.closedByServer(close.counted)
+        if cause.endsAccess { self.logAccessEnded(close.reason) }
         self.rateTimer?.cancel()
         self.output.close(code: close.code, reason: close.reason)
         self.flush()
@@ -366,6 +368,17 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         self.intake.updatePausedGauge(gauge)  // keep reading so the client's close frame is seen
         if cause.handlesReadInput { self.processInput() }
         if self.machine.state != .closed, self.machine.takeRequestedRead() { context.read() }
+    }
+
+    /// One line per connection whose access ended (token expired or revoked, chat no longer allowed): what an
+    /// audit of who could write where needs, with the token's fingerprint, never the token.
+    private func logAccessEnded(_ reason: String) {
+        var metadata: Logger.Metadata = ["chat": "\(self.target.chat)", "reason": "\(reason)"]
+        if let grant = self.target.grant {
+            metadata["credential"] = "\(grant.kind.rawValue) \(grant.fingerprint)"
+            if let subject = grant.subject { metadata["subject"] = "\(subject)" }
+        }
+        self.gateway.logger.notice("websocket closed with 1008: access ended", metadata: metadata)
     }
 
     /// A protocol violation: tell the client why, then close the TCP connection.

@@ -66,6 +66,11 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
         self.current.store(settings, ordering: .releasing)
     }
 
+    /// Puts `settings` in force unless something else (a reload) replaced `expected` in the meantime.
+    func replaceSettings(_ settings: GatewaySettings, ifStill expected: GatewaySettings) {
+        _ = self.current.compareExchange(expected: expected, desired: settings, ordering: .acquiringAndReleasing)
+    }
+
     func table(for eventLoop: any EventLoop) -> LoopConnectionTable {
         // Connections live on the group's loops, and every one of them has a route (built in `init`).
         self.tables[self.routes[ObjectIdentifier(eventLoop)]!]

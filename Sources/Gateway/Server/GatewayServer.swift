@@ -62,13 +62,15 @@ public final class GatewayServer: Service, @unchecked Sendable {
     public func run() async throws {
         let channel: any Channel
         do {
+            // A reload that came first (SIGHUP right at start) built its own access checks: keep those.
             let settings = self.context.settings
             self.context.replaceSettings(
                 GatewaySettings(
                     configuration: settings.configuration,
                     access: try await AccessControl.make(settings.configuration.access),
                     limits: settings.limits
-                )
+                ),
+                ifStill: settings
             )
             channel = try await self.bind()
         } catch {
