@@ -69,9 +69,13 @@ extension IntegrationTests {
                 )
             }
 
-            // The removed token's line goes, the dropped chat leaves the allowlist, a restart-only key changes.
+            // Handshakes are logged at debug only: nothing yet at the default level.
+            #expect(!process.log.contains("websocket handshake authorized"))
+            // The removed token's line goes, the dropped chat leaves the allowlist, the log level rises, and a
+            // restart-only key changes.
             try credentials.writeTokens(["\(Self.keptToken) *"])
-            let reloaded = base.dropLast() + ["topics.allowed_chats = \(kept)", "kafka.linger_ms = 20"]
+            let reloaded =
+                base.dropLast() + ["topics.allowed_chats = \(kept)", "log.level = debug", "kafka.linger_ms = 20"]
             try (reloaded.joined(separator: "\n") + "\n").write(to: configFile, atomically: true, encoding: .utf8)
             process.signal(SIGHUP)
             let reloading = try await onThread {
@@ -102,17 +106,23 @@ extension IntegrationTests {
                     headers: Self.headers(Self.removedToken)
                 )
                 #expect(refused.status == 401)
+                _ = try Client.connect(
+                    port: port,
+                    path: "/send-message/chat/\(kept)",
+                    headers: Self.headers(Self.keptToken)
+                )
                 #expect(try Self.metric(port, #"kcp_config_reloads_total{result="success"} 1"#))
                 #expect(try Self.metric(port, "kcp_config_restart_pending 1"))
             }
             #expect(process.log.contains("configuration reloaded"))
             #expect(
-                process.log.contains(/changed=topics.allowed_chats closedConnections=2/),
+                process.log.contains(/changed=topics.allowed_chats,log.level closedConnections=2/),
                 "\(process.log.suffix(2000))"
             )
             #expect(process.log.contains(/keys=kafka.linger_ms .*take effect only after a restart/))
+            #expect(process.log.contains("websocket handshake authorized"), "log.level = debug was not applied")
 
-            // A bad value on line 6: refused whole, named by file and line; the old configuration stays.
+            // A bad value on line 8: refused whole, named by file and line; the old configuration stays.
             try ((reloaded + ["limits.max_connections = lots"]).joined(separator: "\n") + "\n").write(
                 to: configFile,
                 atomically: true,
@@ -125,7 +135,7 @@ extension IntegrationTests {
             }
             let status = try #require(refusedReload.first { $0.contains("READY=1") }, "\(process.log.suffix(1500))")
             #expect(status.contains("STATUS=reload refused, old configuration in force"))
-            #expect(status.contains("\(configFile.path):7"), "\(status)")
+            #expect(status.contains("\(configFile.path):8"), "\(status)")
             #expect(process.log.contains("configuration reload refused"))
             try await onThread {
                 try staying.sendText(Self.message("after refused reload"))
