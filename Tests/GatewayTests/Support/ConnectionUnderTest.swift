@@ -24,7 +24,8 @@ final class ConnectionUnderTest {
         acks: Bool = false,
         ringCapacityBytes: Int = 4096,
         configuration: GatewayConfiguration = GatewayConfiguration(),
-        credentialExpiresAt: Date? = nil
+        credentialExpiresAt: Date? = nil,
+        draining: Bool = false
     ) throws {
         self.ingest = try FakeIngest(ringCapacityBytes: ringCapacityBytes)
         let metrics = DaemonMetrics(
@@ -40,6 +41,8 @@ final class ConnectionUnderTest {
             eventLoops: [self.loop],
             logger: Logger(label: "gateway-tests")
         )
+        // A connection upgraded while the gateway drains.
+        if draining { self.gateway.draining.store(true, ordering: .relaxed) }
         self.buffer = try self.ingest.attach(to: TopicName.forChat("room"[...]))
         self.handler = WebSocketConnectionHandler(
             target: WebSocketTarget(
