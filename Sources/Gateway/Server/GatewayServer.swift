@@ -161,9 +161,15 @@ public final class GatewayServer: Service, @unchecked Sendable {
     private func shutDown(listener: any Channel) async {
         let started = ContinuousClock.now
         let deadline = started + self.context.configuration.drainTimeout
-        // The listener first: close() leaves the kernel socket to the other holders of it (systemd's fd
-        // store or socket unit, a successor), whose backlog keeps the connections that arrive from now on.
-        // NIO closes the fd and never calls shutdown(), which would end the socket for all of them.
+        // The listener first. Accepting stops before it closes: NIO closes (the client sees a reset) a
+        // connection it accepted but whose setup on its event loop had not finished when the listener
+        // closed (swift-nio 2.101, ServerBootstrap's AcceptHandler). One turn of every loop, then of the
+        // listener's, finishes the setups already under way. close() then leaves the kernel socket to its
+        // other holders (systemd's fd store or socket unit, a successor), whose backlog keeps the
+        // connections that arrive from now on; NIO never calls shutdown(), which would end it for all.
+        try? await listener.setOption(.autoRead, value: false).get()
+        for loop in self.group.makeIterator() { try? await loop.submit {}.get() }
+        try? await listener.eventLoop.submit {}.get()
         try? await listener.close()
         self.context.draining.store(true, ordering: .relaxed)
         self.onDrainStarted?(
