@@ -84,6 +84,7 @@ extension IntegrationTests {
             #expect(load.acked.withLockedValue { $0.count } > 0, "\(first.log.suffix(1500))")
 
             // Restart 1: the successor starts while the old process drains (both hold the socket for a while).
+            load.phase.store(2, ordering: .relaxed)
             first.signal(SIGTERM)
             let second = try SpawnedDaemon(
                 arguments: arguments(port),
@@ -95,10 +96,12 @@ extension IntegrationTests {
             let took = await second.logLine(containing: "took the listening socket kept in systemd's fd store")
             #expect(took != nil, "\(second.log.suffix(1500))")
             let ackedBeforeSecond = load.acked.withLockedValue { $0.count }
+            load.phase.store(3, ordering: .relaxed)
             try await Task.sleep(for: .milliseconds(1500))
 
             // Restart 2, in systemd's order: the old process exits before the new one starts; meanwhile
             // nothing accepts and connections wait in the backlog.
+            load.phase.store(4, ordering: .relaxed)
             second.signal(SIGTERM)
             let secondStatus = await second.waitForExit(seconds: 30)
             let third = try SpawnedDaemon(
@@ -109,6 +112,7 @@ extension IntegrationTests {
             )
             #expect(await third.logLine(containing: "took the listening socket kept in systemd's fd store") != nil)
             let ackedBeforeThird = load.acked.withLockedValue { $0.count }
+            load.phase.store(5, ordering: .relaxed)
             try await Task.sleep(for: .milliseconds(1500))
 
             load.stop.store(true, ordering: .relaxed)
@@ -190,6 +194,9 @@ final class RestartLoad: Sendable {
     let port: Int
     let path: String
     let stop = ManagedAtomic<Bool>(false)
+    /// What the test is doing (for refusals): 1 first daemon, 2 restart 1, 3 second, 4 restart 2, 5 third.
+    let phase = ManagedAtomic<Int>(1)
+    private let started = ContinuousClock.now
     let attempts = ManagedAtomic<Int>(0)
     let nacked = ManagedAtomic<Int>(0)
     let serverClosed = ManagedAtomic<Int>(0)
@@ -205,7 +212,7 @@ final class RestartLoad: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for client in 0..<clients {
                 group.addTask {
-                    _ = try? await onThread { self.client(client, batchesPerConnection: client < 4 ? 3 : nil) }
+                    _ = try? await onThread { self.client(client, batchesPerConnection: client < 4 ? 1 : nil) }
                 }
             }
         }
@@ -219,7 +226,9 @@ final class RestartLoad: Sendable {
             do {
                 socket = try TestWebSocketClient.connect(port: self.port, path: self.path)
             } catch {
-                self.refusals.withLockedValue { $0.append("client \(client): \(error)") }
+                let at = ContinuousClock.now - self.started
+                let phase = self.phase.load(ordering: .relaxed)
+                self.refusals.withLockedValue { $0.append("client \(client) at \(at) in phase \(phase): \(error)") }
                 Thread.sleep(forTimeInterval: 0.05)
                 continue
             }
