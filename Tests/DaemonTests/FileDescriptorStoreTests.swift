@@ -155,7 +155,103 @@ extension IntegrationTests {
             print("--- first daemon\n\(first.log)--- second daemon\n\(second.log)--- third daemon\n\(third.log)---")
         }
 
+        @Test(
+            "listen.host changed since the socket was stored: it is dropped (FDSTOREREMOVE=1), the new one bound and stored"
+        )
+        func storedSocketWithAnotherAddress() async throws {
+            let broker = try MockCluster(brokers: 1)
+            let notify = try NotifySocket()
+            let stale = try Self.listeningSocket(host: "127.0.0.1")
+            defer { close(stale) }
+            let daemon = try SpawnedDaemon(
+                arguments: ["--bootstrap-servers", broker.bootstrapServers, "--host", "127.0.0.2", "--port", "0"],
+                environment: ["NOTIFY_SOCKET": notify.path],
+                passing: stale,
+                fdName: "listener"
+            )
+            let messages = try await onThread {
+                notify.receive(until: 20) { $0.contains { $0.contains("READY=1") } }
+            }
+            let removal = try #require(
+                messages.firstIndex(of: "FDSTOREREMOVE=1\nFDNAME=listener"),
+                "\(messages) \(daemon.log.suffix(1500))"
+            )
+            let storing = try #require(messages.firstIndex { $0.hasPrefix("FDSTORE=1") })
+            #expect(removal < storing, "removed before the new one is stored (FileDescriptorStoreMax=1)")
+            let stored = try #require(notify.storedDescriptors.first)
+            #expect(Self.isListening(stored.fd))
+            #expect(Self.localIPv4(stored.fd)?.host == "127.0.0.2")
+            #expect(await daemon.logLine(containing: "does not have listen.host/listen.port's address") != nil)
+            daemon.signal(SIGTERM)
+            #expect(await daemon.waitForExit(seconds: 20) == 0, "\(daemon.log.suffix(1500))")
+        }
+
+        @Test("the socket unit's socket is served and not stored; a stored listener beside it is dropped")
+        func socketUnitWins() async throws {
+            let broker = try MockCluster(brokers: 1)
+            let notify = try NotifySocket()
+            let unit = try Self.listeningSocket(host: "127.0.0.1")
+            let stored = try Self.listeningSocket(host: "127.0.0.1")
+            defer {
+                close(unit)
+                close(stored)
+            }
+            let port = try #require(Self.localIPv4(unit)?.port)
+            let daemon = try SpawnedDaemon(
+                arguments: ["--bootstrap-servers", broker.bootstrapServers, "--host", "127.0.0.1", "--port", "1"],
+                environment: ["NOTIFY_SOCKET": notify.path],
+                passing: [(unit, "kafka-chat-producer.socket"), (stored, "listener")]
+            )
+            let messages = try await onThread {
+                notify.receive(until: 20) { $0.contains { $0.contains("READY=1") } }
+            }
+            #expect(messages.contains("FDSTOREREMOVE=1\nFDNAME=listener"), "\(messages) \(daemon.log.suffix(1500))")
+            #expect(!messages.contains { $0.hasPrefix("FDSTORE=1") })
+            #expect(notify.storedDescriptors.isEmpty)
+            #expect(
+                await daemon.logLine(containing: "serving on the socket passed by systemd (socket activation)") != nil
+            )
+            let reply = try await onThread { () -> String in
+                let client = try TestWebSocketClient.connect(port: port, path: "/send-message/global?ack=1")
+                try client.sendText(#"{"sender":"a","text":"unit","tag":"t"}"#)
+                return try client.receiveText()
+            }
+            #expect(reply.hasPrefix(#"{"ack":1,"#))
+            daemon.signal(SIGTERM)
+            #expect(await daemon.waitForExit(seconds: 20) == 0, "\(daemon.log.suffix(1500))")
+        }
+
+        @Test("a passed socket that is not a listening TCP socket stops the start with a message")
+        func notATCPListener() async throws {
+            let datagram = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            defer { close(datagram) }
+            let daemon = try SpawnedDaemon(
+                arguments: ["--embedded-broker", "--host", "127.0.0.1", "--port", "0"],
+                passing: [(datagram, "kafka-chat-producer.socket")]
+            )
+            #expect(await daemon.waitForExit(seconds: 20) == 1)
+            #expect(daemon.log.contains("is not a listening TCP socket"), "\(daemon.log.suffix(1500))")
+        }
+
         // MARK: the socket, as the kernel sees it
+
+        /// A TCP socket listening on `host`, port 0, as systemd would hand it over.
+        static func listeningSocket(host: String) throws -> Int32 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr(host)
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard bound == 0, listen(fd, 1024) == 0 else {
+                close(fd)
+                throw TestWebSocketClient.ClientError.connectFailed(errno)
+            }
+            return fd
+        }
 
         static func isListening(_ fd: Int32) -> Bool {
             var value: Int32 = 0

@@ -5,8 +5,8 @@ import Testing
 import Glibc
 #endif
 
-/// The real binary started the way systemd starts it when it passes sockets: `passing` becomes fd 3 with
-/// `LISTEN_FDS=1`, `LISTEN_FDNAMES` and `LISTEN_PID` set to the daemon's own pid (through
+/// The real binary started the way systemd starts it when it passes sockets: `passing` becomes fds 3, 4, …
+/// with `LISTEN_FDS`, `LISTEN_FDNAMES` and `LISTEN_PID` set to the daemon's own pid (through
 /// `sh -c 'LISTEN_PID=$$ exec …'`); no other descriptor of the test process leaks into it. Output goes to a
 /// file, read by `log`.
 final class SpawnedDaemon: @unchecked Sendable {
@@ -14,22 +14,26 @@ final class SpawnedDaemon: @unchecked Sendable {
     private let logPath = NSTemporaryDirectory() + "kcp-spawned-\(UUID().uuidString.prefix(8)).log"
     private var exitStatus: Int32?
 
-    init(
+    convenience init(
         arguments: [String],
         environment: [String: String] = [:],
-        passing fd: Int32? = nil,
-        fdName: String? = nil
+        passing fd: Int32,
+        fdName: String
     )
         throws
     {
+        try self.init(arguments: arguments, environment: environment, passing: [(fd, fdName)])
+    }
+
+    init(arguments: [String], environment: [String: String] = [:], passing: [(fd: Int32, name: String)] = []) throws {
         var env = ProcessInfo.processInfo.environment.filter {
             !$0.key.hasPrefix("KCP_") && !$0.key.hasPrefix("LISTEN_")
         }
         env.merge(environment) { $1 }
         var script = "exec \"$0\" \"$@\""
-        if fd != nil {
-            env["LISTEN_FDS"] = "1"
-            if let fdName { env["LISTEN_FDNAMES"] = fdName }
+        if !passing.isEmpty {
+            env["LISTEN_FDS"] = "\(passing.count)"
+            env["LISTEN_FDNAMES"] = passing.map(\.name).joined(separator: ":")
             script = "LISTEN_PID=$$ " + script
         }
         let logFD = open(self.logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -41,12 +45,14 @@ final class SpawnedDaemon: @unchecked Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, logFD, 1)
         posix_spawn_file_actions_adddup2(&actions, logFD, 2)
-        if let fd { posix_spawn_file_actions_adddup2(&actions, fd, 3) }
+        for (index, passed) in passing.enumerated() {
+            posix_spawn_file_actions_adddup2(&actions, passed.fd, 3 + Int32(index))
+        }
         // The test's own sockets (clients, the notify socket) must not live on in the daemon.
         // glibc ≥ 2.34 has posix_spawn_file_actions_addclosefrom_np, which Swift's Glibc module leaves out.
         typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
         let closeFrom = try #require(dlsym(nil, "posix_spawn_file_actions_addclosefrom_np"))
-        _ = unsafeBitCast(closeFrom, to: CloseFrom.self)(&actions, fd == nil ? 3 : 4)
+        _ = unsafeBitCast(closeFrom, to: CloseFrom.self)(&actions, 3 + Int32(passing.count))
         let argumentList = ["/bin/sh", "-c", script, DaemonProcess.binary.path] + arguments
         var argv: [UnsafeMutablePointer<CChar>?] = argumentList.map { strdup($0) } + [nil]
         var envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
