@@ -186,11 +186,11 @@ extension IntegrationTests {
             #expect(await daemon.waitForExit(seconds: 20) == 0, "\(daemon.log.suffix(1500))")
         }
 
-        @Test("the socket unit's socket is served and not stored; a stored listener beside it is dropped")
+        @Test("the socket unit's socket is served with its backlog, not stored; a stored listener beside it is dropped")
         func socketUnitWins() async throws {
             let broker = try MockCluster(brokers: 1)
             let notify = try NotifySocket()
-            let unit = try Self.listeningSocket(host: "127.0.0.1")
+            let unit = try Self.listeningSocket(host: "127.0.0.1", backlog: 2048)  // Backlog=2048
             let stored = try Self.listeningSocket(host: "127.0.0.1")
             defer {
                 close(unit)
@@ -217,6 +217,7 @@ extension IntegrationTests {
                 return try client.receiveText()
             }
             #expect(reply.hasPrefix(#"{"ack":1,"#))
+            #expect(Self.backlog(unit) == 2048, "the socket unit's Backlog= is kept")
             daemon.signal(SIGTERM)
             #expect(await daemon.waitForExit(seconds: 20) == 0, "\(daemon.log.suffix(1500))")
         }
@@ -236,7 +237,7 @@ extension IntegrationTests {
         // MARK: the socket, as the kernel sees it
 
         /// A TCP socket listening on `host`, port 0, as systemd would hand it over.
-        static func listeningSocket(host: String) throws -> Int32 {
+        static func listeningSocket(host: String, backlog: Int32 = 1024) throws -> Int32 {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
@@ -246,7 +247,7 @@ extension IntegrationTests {
                     bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                 }
             }
-            guard bound == 0, listen(fd, 1024) == 0 else {
+            guard bound == 0, listen(fd, backlog) == 0 else {
                 close(fd)
                 throw TestWebSocketClient.ClientError.connectFailed(errno)
             }

@@ -112,15 +112,28 @@ public final class GatewayServer: Service, @unchecked Sendable {
                 }
             }
         if let socket = self.listeningSocket {
-            let channel = try await bootstrap.withBoundSocket(socket).get()
             // NIO calls listen(128) on a socket it is given, before the backlog option applies (swift-nio
-            // 2.101, ServerSocketChannel.init(socket:)); listen() on a listening socket only sets the
-            // backlog again, so the queue is back to 1024 for the restarts it must bridge.
-            _ = listen(socket, Self.backlog)
+            // 2.101, ServerSocketChannel.init(socket:)). listen() on a listening socket only sets the backlog
+            // again, so the socket gets back the one it came with (the socket unit's Backlog=, 1024 for the
+            // daemon's own) for the restarts it must bridge.
+            let backlog = Self.listenBacklog(of: socket) ?? Self.backlog
+            let channel = try await bootstrap.withBoundSocket(socket).get()
+            _ = listen(socket, backlog)
             return channel
         }
         return try await bootstrap.bind(host: self.context.configuration.host, port: self.context.configuration.port)
             .get()
+    }
+
+    /// The backlog of a listening TCP socket: Linux reports it in `tcpi_sacked` for a listener (what
+    /// `ss -lt` shows as Send-Q).
+    static func listenBacklog(of socket: NIOBSDSocket.Handle) -> Int32? {
+        var info = tcp_info()
+        var length = socklen_t(MemoryLayout<tcp_info>.size)
+        guard getsockopt(socket, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) == 0, info.tcpi_sacked > 0 else {
+            return nil
+        }
+        return Int32(clamping: info.tcpi_sacked)
     }
 
     private static func configure(_ channel: any Channel, context: GatewayContext) throws {
