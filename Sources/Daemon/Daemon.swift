@@ -88,12 +88,18 @@ public final class Daemon: @unchecked Sendable {
         let statistics = self.metrics.kafkaStatistics
         kafka.onStatistics = { json in statistics.receive(json: json) }
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let activated = listeningSocket ?? SocketActivation.passedSocket()
-        if activated != nil && listeningSocket == nil {
-            logger.info("serving on the socket passed by systemd (socket activation)")
-        }
+        // The socket unit's socket, the stored one from the previous run, or one bound here and stored.
+        let listener =
+            listeningSocket == nil
+            ? try ListenerStore(notifier: SystemdNotifier(), logger: logger).open(
+                host: configuration.listenHost,
+                port: configuration.listenPort,
+                backlog: GatewayServer.backlog
+            ) : nil
+        let activated = listeningSocket ?? listener?.fd
         var gatewayConfiguration = configuration.gateway
         gatewayConfiguration.access = access
+        gatewayConfiguration.listenerOutlivesProcess = listener != nil
         self.gateway = GatewayServer(
             configuration: gatewayConfiguration,
             ingest: self.producer,

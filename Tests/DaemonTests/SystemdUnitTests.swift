@@ -1,5 +1,6 @@
 import Daemon
 import Foundation
+import Gateway
 import Testing
 
 #if canImport(Glibc)
@@ -131,6 +132,8 @@ extension IntegrationTests {
             // The socket stays optional: nothing in the service may pull it in or require it.
             #expect(Self.setting("Sockets", in: service) == nil)
             #expect(Self.setting("Requires", in: service) == nil)
+            // The daemon's own listener survives a restart in systemd's fd store (FDSTORE=1, one fd).
+            #expect(Self.setting("FileDescriptorStoreMax", in: service) == "1")
             // Stopping must outlast the drain the daemon announces with STOPPING=1 at the defaults.
             let defaults = DaemonConfiguration()
             let stopSeconds = try #require(Self.setting("TimeoutStopSec", in: service).flatMap(Double.init))
@@ -141,6 +144,7 @@ extension IntegrationTests {
                 encoding: .utf8
             )
             #expect(Self.setting("ListenStream", in: socket) == String(defaults.listenPort))
+            #expect(Self.setting("Backlog", in: socket) == String(GatewayServer.backlog))
             let tmpfiles = try String(contentsOfFile: "\(root)/usr/lib/tmpfiles.d/\(Self.name).conf", encoding: .utf8)
             #expect(
                 tmpfiles.contains("/etc/kafka-chat-producer/kafka-chat-producer.conf 0640 root kafka-chat-producer")

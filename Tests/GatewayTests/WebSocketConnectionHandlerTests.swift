@@ -455,6 +455,28 @@ struct WebSocketConnectionHandlerTests {
         #expect(!connection.handler.hasBlockedInput)
     }
 
+    @Test func whileDrainingAHandshakeGets503UnlessTheListenerOutlivesTheProcess() throws {
+        let own = try ConnectionUnderTest(draining: true)
+        #expect(own.gateway.admissionRefusal()?.status == .serviceUnavailable)
+        var configuration = GatewayConfiguration()
+        configuration.listenerOutlivesProcess = true
+        let shared = try ConnectionUnderTest(configuration: configuration, draining: true)
+        #expect(shared.gateway.admissionRefusal() == nil)
+    }
+
+    @Test func upgradedWhileDrainingWithASharedListenerItGoesAwayAtOnce() throws {
+        var configuration = GatewayConfiguration()
+        configuration.listenerOutlivesProcess = true
+        let connection = try ConnectionUnderTest(configuration: configuration, draining: true)
+        connection.loop.run()
+        let frames = try connection.written()
+        #expect(frames.map(\.closeCode) == [1001])
+        #expect(frames.first?.closeReason == "server shutting down")
+        #expect(connection.closes(.shuttingDown) == 1)
+        try connection.send(ClientFrameEncoder.close(code: 1001))
+        #expect(!connection.isOpen)
+    }
+
     @Test func aClosedConnectionLetsGoOfItsSlotAndRing() throws {
         let connection = try ConnectionUnderTest()
         connection.fillRing()

@@ -53,3 +53,23 @@ public struct SystemdNotifier: Sendable {
         _ = sd_notify(0, state)
     }
 }
+
+// MARK: the file descriptor store
+
+extension SystemdNotifier {
+    /// Hands a copy of `fd` to systemd's file descriptor store (`FDSTORE=1`, `FDNAME=name`); systemd
+    /// passes it back to the next process of the service (`LISTEN_FDS`, `LISTEN_FDNAMES`). The result is
+    /// sd_pid_notify_with_fds's: positive when sent, 0 without `NOTIFY_SOCKET`, negative errno on failure.
+    /// Sent is not kept: with `FileDescriptorStoreMax=0` systemd drops it and nothing says so here.
+    @discardableResult
+    public func storeFileDescriptor(_ fd: Int32, name: String) -> Int32 {
+        var descriptors = [fd]
+        return sd_pid_notify_with_fds(0, 0, "FDSTORE=1\nFDNAME=\(name)", &descriptors, 1)
+    }
+
+    /// Closes the stored descriptors named `name` in systemd's store (`FDSTOREREMOVE=1`).
+    @discardableResult
+    public func removeStoredFileDescriptors(name: String) -> Int32 {
+        sd_notify(0, "FDSTOREREMOVE=1\nFDNAME=\(name)")
+    }
+}

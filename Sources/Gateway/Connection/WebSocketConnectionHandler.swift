@@ -77,7 +77,13 @@ final class WebSocketConnectionHandler: ChannelDuplexHandler, RingSpaceWaiter, @
         self.output = ConnectionOutput(allocator: context.channel.allocator)
         self.place = self.table.register(self, expires: self.machine.credentialExpires)
         self.gateway.connections.opened()
-        self.intake.updatePausedGauge(self.machine.added(draining: self.gateway.draining.load(ordering: .relaxed)))
+        let draining = self.gateway.draining.load(ordering: .relaxed)
+        self.intake.updatePausedGauge(self.machine.added(draining: draining))
+        if draining {
+            // Upgraded during the drain (only with `listenerOutlivesProcess`): going away at once, so the
+            // client reconnects to the next process. After the upgrade handler has finished its work.
+            context.eventLoop.assumeIsolated().execute { self.closePolitely(.shuttingDown) }
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

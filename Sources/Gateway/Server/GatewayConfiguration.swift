@@ -25,6 +25,11 @@ public struct GatewayConfiguration: Sendable {
     public var limits = GatewayLimits()
     /// `http.docs`: serve `/docs`, `/asyncapi.json` and the redirects from the old documentation paths.
     public var servesDocs = true
+    /// The listening socket outlives this process (systemd keeps a copy: fd store or socket unit), so the
+    /// next process accepts where this one stopped. A handshake that arrives while draining (its connection
+    /// was accepted before the listener closed) then gets its WebSocket and at once a 1001 close, so the
+    /// client reconnects to the successor, instead of a 503 meant for a port that is going away.
+    public var listenerOutlivesProcess = false
 
     public init(
         host: String = "0.0.0.0",

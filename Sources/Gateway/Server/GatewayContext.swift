@@ -83,7 +83,7 @@ final class GatewayContext: DeliveryReceiver, @unchecked Sendable {
 
     /// Why a new WebSocket must be turned away right now, if it must.
     func admissionRefusal() -> HTTPRejection? {
-        if self.draining.load(ordering: .relaxed) {
+        if self.draining.load(ordering: .relaxed) && !self.configuration.listenerOutlivesProcess {
             return HTTPRejection(
                 status: .serviceUnavailable,
                 code: .shuttingDown,

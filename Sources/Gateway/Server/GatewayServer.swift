@@ -8,6 +8,10 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The WebSocket/HTTP listener as a service: binds, serves, and on graceful shutdown runs the ordered
 /// drain — stop accepting, stop reading, push what was read, drain rings and flush librdkafka, send the
 /// last acks, close every WebSocket with 1001.
@@ -43,6 +47,10 @@ public final class GatewayServer: Service, @unchecked Sendable {
         self.listeningSocket = listeningSocket
         self.bound = loops[0].makePromise(of: SocketAddress.self)
     }
+
+    /// The listen backlog: connections the kernel completes and queues until the daemon accepts them —
+    /// also while a restart hands the socket over and no process accepts. The socket unit's `Backlog=`.
+    public static let backlog: Int32 = 1024
 
     /// Called when a graceful shutdown starts, with the longest it may take (systemd: STOPPING=1 and
     /// EXTEND_TIMEOUT_USEC). Set before `run()`.
@@ -133,7 +141,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
     private func bind() async throws -> any Channel {
         let context = self.context
         let bootstrap = ServerBootstrap(group: self.group)
-            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.backlog, value: Self.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             // One read per readable event: a connection that fills its ring mid-burst would otherwise get the
@@ -152,10 +160,28 @@ public final class GatewayServer: Service, @unchecked Sendable {
                 }
             }
         if let socket = self.listeningSocket {
-            return try await bootstrap.withBoundSocket(socket).get()
+            // NIO calls listen(128) on a socket it is given, before the backlog option applies (swift-nio
+            // 2.101, ServerSocketChannel.init(socket:)). listen() on a listening socket only sets the backlog
+            // again, so the socket gets back the one it came with (the socket unit's Backlog=, 1024 for the
+            // daemon's own) for the restarts it must bridge.
+            let backlog = Self.listenBacklog(of: socket) ?? Self.backlog
+            let channel = try await bootstrap.withBoundSocket(socket).get()
+            _ = listen(socket, backlog)
+            return channel
         }
         return try await bootstrap.bind(host: self.context.configuration.host, port: self.context.configuration.port)
             .get()
+    }
+
+    /// The backlog of a listening TCP socket: Linux reports it in `tcpi_sacked` for a listener (what
+    /// `ss -lt` shows as Send-Q).
+    static func listenBacklog(of socket: NIOBSDSocket.Handle) -> Int32? {
+        var info = tcp_info()
+        var length = socklen_t(MemoryLayout<tcp_info>.size)
+        guard getsockopt(socket, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) == 0, info.tcpi_sacked > 0 else {
+            return nil
+        }
+        return Int32(clamping: info.tcpi_sacked)
     }
 
     private static func configure(_ channel: any Channel, context: GatewayContext) throws {
@@ -196,12 +222,21 @@ public final class GatewayServer: Service, @unchecked Sendable {
     private func shutDown(listener: any Channel) async {
         let started = ContinuousClock.now
         let deadline = started + self.context.configuration.drainTimeout
+        // The listener first. Accepting stops before it closes: NIO closes (the client sees a reset) a
+        // connection it accepted but whose setup on its event loop had not finished when the listener
+        // closed (swift-nio 2.101, ServerBootstrap's AcceptHandler). One turn of every loop, then of the
+        // listener's, finishes the setups already under way. close() then leaves the kernel socket to its
+        // other holders (systemd's fd store or socket unit, a successor), whose backlog keeps the
+        // connections that arrive from now on; NIO never calls shutdown(), which would end it for all.
+        try? await listener.setOption(.autoRead, value: false).get()
+        for loop in self.group.makeIterator() { try? await loop.submit {}.get() }
+        try? await listener.eventLoop.submit {}.get()
+        try? await listener.close()
         self.context.draining.store(true, ordering: .relaxed)
         self.onDrainStarted?(
             self.context.configuration.drainTimeout + self.context.configuration.closeTimeout + .seconds(5)
         )
         self.logger.notice("draining: no new connections, no further reads")
-        try? await listener.close()
 
         await self.onEveryLoop { $0.beginDraining() }
         // A read requested before draining began can still deliver one more batch per connection.

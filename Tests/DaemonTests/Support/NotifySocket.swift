@@ -1,14 +1,25 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Plays systemd's side of `sd_notify`: a datagram socket at a temporary path that collects what the
-/// daemon sends (`READY=1`, `WATCHDOG=1`, `STATUS=…`, `STOPPING=1`).
+/// daemon sends (`READY=1`, `WATCHDOG=1`, `STATUS=…`, `STOPPING=1`), and, like systemd's file descriptor
+/// store, keeps the descriptors that come with a message (`FDSTORE=1`, SCM_RIGHTS).
 final class NotifySocket: @unchecked Sendable {
     let path: String
     private let fd: Int32
+    private let received = NIOLockedValueBox<[(message: String, fd: Int32)]>([])
+
+    /// Descriptors received so far, with the message that carried each; the socket closes those not taken.
+    var storedDescriptors: [(message: String, fd: Int32)] { self.received.withLockedValue { $0 } }
+
+    /// Takes a received descriptor out of the store: the caller closes it.
+    func takeDescriptor(_ fd: Int32) {
+        self.received.withLockedValue { $0.removeAll { $0.fd == fd } }
+    }
 
     init() throws {
         self.path = NSTemporaryDirectory() + "kcp-notify-\(UUID().uuidString.prefix(8)).sock"
@@ -31,18 +42,63 @@ final class NotifySocket: @unchecked Sendable {
     deinit {
         close(self.fd)
         unlink(self.path)
+        for stored in self.storedDescriptors { close(stored.fd) }
     }
 
     /// Every message that arrives within `seconds`.
     func receive(for seconds: Double) -> [String] {
         var messages: [String] = []
         let deadline = Date().addingTimeInterval(seconds)
-        var buffer = [UInt8](repeating: 0, count: 4096)
         while Date() < deadline {
-            let count = buffer.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, 0) }
-            if count > 0 { messages.append(String(decoding: buffer[..<count], as: UTF8.self)) }
+            if let (message, descriptors) = self.receiveOne() {
+                messages.append(message)
+                self.received.withLockedValue { stored in
+                    for descriptor in descriptors { stored.append((message, descriptor)) }
+                }
+            }
         }
         return messages
+    }
+
+    /// One datagram and the descriptors passed with it (SCM_RIGHTS), or nil after the 200 ms timeout.
+    private func receiveOne() -> (String, [Int32])? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        // Room for a few descriptors: cmsghdr (16 bytes on 64-bit Linux) and up to 8 ints.
+        var control = [UInt8](repeating: 0, count: 64)
+        let headerSize = MemoryLayout<cmsghdr>.size
+        return buffer.withUnsafeMutableBytes { data -> (String, [Int32])? in
+            control.withUnsafeMutableBytes { controlBytes -> (String, [Int32])? in
+                var vector = iovec(iov_base: data.baseAddress, iov_len: data.count)
+                return withUnsafeMutablePointer(to: &vector) { vectorPointer -> (String, [Int32])? in
+                    var header = msghdr()
+                    header.msg_iov = vectorPointer
+                    header.msg_iovlen = 1
+                    header.msg_control = controlBytes.baseAddress
+                    header.msg_controllen = controlBytes.count
+                    let count = recvmsg(self.fd, &header, Int32(MSG_CMSG_CLOEXEC))
+                    guard count > 0 else { return nil }
+                    var descriptors: [Int32] = []
+                    var offset = 0
+                    while offset + headerSize <= header.msg_controllen {
+                        let cmsg = controlBytes.load(fromByteOffset: offset, as: cmsghdr.self)
+                        guard cmsg.cmsg_len >= headerSize else { break }
+                        if cmsg.cmsg_level == SOL_SOCKET && cmsg.cmsg_type == Int32(SCM_RIGHTS) {
+                            let fdCount = (Int(cmsg.cmsg_len) - headerSize) / MemoryLayout<Int32>.size
+                            for index in 0..<fdCount {
+                                descriptors.append(
+                                    controlBytes.load(
+                                        fromByteOffset: offset + headerSize + index * MemoryLayout<Int32>.size,
+                                        as: Int32.self
+                                    )
+                                )
+                            }
+                        }
+                        offset += (Int(cmsg.cmsg_len) + 7) & ~7
+                    }
+                    return (String(decoding: data[..<count], as: UTF8.self), descriptors)
+                }
+            }
+        }
     }
 
     /// Messages until one satisfies `condition` or `seconds` pass.

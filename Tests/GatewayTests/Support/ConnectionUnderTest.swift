@@ -26,7 +26,8 @@ final class ConnectionUnderTest {
         ringCapacityBytes: Int = 4096,
         configuration: GatewayConfiguration = GatewayConfiguration(),
         grant: AccessGrant? = nil,
-        chat: String = "room"
+        chat: String = "room",
+        draining: Bool = false
     ) throws {
         self.ingest = try FakeIngest(ringCapacityBytes: ringCapacityBytes)
         let metrics = DaemonMetrics(
@@ -42,6 +43,8 @@ final class ConnectionUnderTest {
             eventLoops: [self.loop],
             logger: Logger(label: "gateway-tests")
         )
+        // A connection upgraded while the gateway drains.
+        if draining { self.gateway.draining.store(true, ordering: .relaxed) }
         self.buffer = try self.ingest.attach(to: TopicName.forChat(chat[...]))
         self.handler = WebSocketConnectionHandler(
             target: WebSocketTarget(
