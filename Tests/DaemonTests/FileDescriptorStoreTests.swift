@@ -15,7 +15,7 @@ extension IntegrationTests {
     @Suite("systemd: restart with the listener in the fd store")
     struct FileDescriptorStore {
         @Test(
-            "the daemon stores its own listener (FDSTORE=1, FDNAME=listener, backlog 1024); it outlives the process"
+            "the daemon stores its own listener (FDSTORE=1, FDNAME=listener, backlog 4096); it outlives the process"
         )
         func storesListener() async throws {
             let broker = try MockCluster(brokers: 1)
@@ -35,7 +35,7 @@ extension IntegrationTests {
             #expect(notify.storedDescriptors.count == 1)
             #expect(Self.isListening(stored.fd))
             #expect(Self.localIPv4(stored.fd)?.host == "127.0.0.1")
-            #expect(Self.backlog(stored.fd) == 1024)
+            #expect(Self.backlog(stored.fd) == 4096)
             let port = try #require(Self.localIPv4(stored.fd)?.port)
             let listening = try #require(await daemon.logLine(containing: "[Gateway] listening"))
             #expect(listening.contains(":\(port)"), "\(listening)")

@@ -50,7 +50,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
 
     /// The listen backlog: connections the kernel completes and queues until the daemon accepts them —
     /// also while a restart hands the socket over and no process accepts. The socket unit's `Backlog=`.
-    public static let backlog: Int32 = 1024
+    public static let backlog: Int32 = 4096
 
     /// Called when a graceful shutdown starts, with the longest it may take (systemd: STOPPING=1 and
     /// EXTEND_TIMEOUT_USEC). Set before `run()`.
@@ -162,7 +162,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
         if let socket = self.listeningSocket {
             // NIO calls listen(128) on a socket it is given, before the backlog option applies (swift-nio
             // 2.101, ServerSocketChannel.init(socket:)). listen() on a listening socket only sets the backlog
-            // again, so the socket gets back the one it came with (the socket unit's Backlog=, 1024 for the
+            // again, so the socket gets back the one it came with (the socket unit's Backlog=, 4096 for the
             // daemon's own) for the restarts it must bridge.
             let backlog = Self.listenBacklog(of: socket) ?? Self.backlog
             let channel = try await bootstrap.withBoundSocket(socket).get()
