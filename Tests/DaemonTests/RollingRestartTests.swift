@@ -33,7 +33,9 @@ extension IntegrationTests {
             func stop() async {
                 self.process.signal(SIGTERM)
                 let status = await self.process.waitForExit(seconds: 30)
-                try? await Task.sleep(for: .milliseconds(100))
+                // The last log line ("stopped", with the counters) may still be on its way through the pipe.
+                let process = self.process
+                _ = await eventually(seconds: 5) { process.finalCounter("accepted") != nil }
                 self.lifetimes.append(
                     (
                         status,
@@ -90,6 +92,8 @@ extension IntegrationTests {
             )
         )
         func rollingRestart() async throws {
+            // First, and outside the timing: it may have to install the test tooling's venv (a minute).
+            let python = try await ResendClients.python()
             let started = ContinuousClock.now
             let clients = 4
             let chat = uniqueChat("rolling")
@@ -97,7 +101,6 @@ extension IntegrationTests {
             let broker = try MockCluster(brokers: 1)
             try broker.createTopic(topic, partitions: 3)
             let bootstrap = broker.bootstrapServers
-            let python = try await ResendClients.python()
 
             let a = try await Instance(name: "A", bootstrap: bootstrap)
             let b = try await Instance(name: "B", bootstrap: bootstrap)
