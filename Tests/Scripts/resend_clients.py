@@ -23,6 +23,7 @@ Exit code 0 once the summary is printed, whatever it says; the test judges it.
 import argparse
 import asyncio
 import json
+import os
 import ssl
 import sys
 import time
@@ -264,6 +265,4 @@ if __name__ == "__main__":
     asyncio.run(main())
     # The stdin reader thread may still block in readline(): leave without waiting for it.
     sys.stdout.flush()
-    import os
-
     os._exit(0)
