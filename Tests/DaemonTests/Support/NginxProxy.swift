@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// A throwaway nginx built from `config/nginx/kafka-chat-producer.conf`: TLS with a self-signed
-/// certificate on a free loopback port, proxying to a daemon. It runs in the foreground as a child of
+/// certificate on a free loopback port, proxying to one daemon or several. It runs in the foreground as a child of
 /// the test (`daemon off`), with every path under its own temporary directory.
 final class NginxProxy: @unchecked Sendable {
     static let binary: String? = ["/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"].first {
@@ -47,6 +47,11 @@ final class NginxProxy: @unchecked Sendable {
     /// Makes the certificate, writes the configuration and starts nginx; a port taken between choosing
     /// it and nginx binding it (another test, another process) is retried with a new one.
     static func start(upstreamPort: Int) async throws -> NginxProxy {
+        try await Self.start(upstreamPorts: [upstreamPort])
+    }
+
+    /// The same with one upstream `server` per daemon, each with the shipped line's parameters (`max_fails`).
+    static func start(upstreamPorts: [Int]) async throws -> NginxProxy {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "kcp-nginx-\(UUID().uuidString.prefix(8))"
         )
@@ -55,7 +60,7 @@ final class NginxProxy: @unchecked Sendable {
         var lastLog = ""
         for _ in 0..<5 {
             let port = try Self.freePort()
-            try Self.writeConfiguration(in: directory, port: port, upstreamPort: upstreamPort)
+            try Self.writeConfiguration(in: directory, port: port, upstreamPorts: upstreamPorts)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.binary!)
             process.arguments = [
@@ -136,19 +141,43 @@ final class NginxProxy: @unchecked Sendable {
         guard run.status == 0 else { throw ProxyError.toolFailed("openssl req -x509", run.output) }
     }
 
+    private static var shippedSite: String {
+        get throws {
+            try String(
+                contentsOf: Self.repositoryRoot.appendingPathComponent("config/nginx/kafka-chat-producer.conf"),
+                encoding: .utf8
+            )
+        }
+    }
+
+    /// The upstream's `server` lines of the shipped site: the daemon's address and the parameters after it.
+    private static func upstreamServers(in site: String) -> [(line: String, parameters: String)] {
+        site.split(separator: "\n").compactMap { line in
+            guard let match = line.wholeMatch(of: /\s*server\s+\S+:8000(?<parameters>[^;]*);\s*/) else { return nil }
+            return (String(line), String(match.parameters))
+        }
+    }
+
     /// The shipped site file with only its deployment-specific lines replaced, inside a minimal main
-    /// configuration that keeps every path (pid, logs, temporary files) in `directory`.
-    private static func writeConfiguration(in directory: URL, port: Int, upstreamPort: Int) throws {
-        var site = try String(
-            contentsOf: Self.repositoryRoot.appendingPathComponent("config/nginx/kafka-chat-producer.conf"),
-            encoding: .utf8
+    /// configuration that keeps every path (pid, logs, temporary files) in `directory`. The upstream's
+    /// `server` lines become one line per port on 127.0.0.1, with the first shipped line's parameters.
+    private static func writeConfiguration(in directory: URL, port: Int, upstreamPorts: [Int]) throws {
+        var site = try Self.shippedSite
+        let servers = Self.upstreamServers(in: site)
+        guard let first = servers.first else { throw ProxyError.templateChanged("server …:8000 …;") }
+        var lines = site.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let firstIndex = lines.firstIndex(of: first.line)!
+        lines.removeAll { line in servers.contains { $0.line == line } }
+        lines.insert(
+            contentsOf: upstreamPorts.map { "    server 127.0.0.1:\($0)\(first.parameters);" },
+            at: firstIndex
         )
+        site = lines.joined(separator: "\n")
         let path = directory.path
         for (line, replacement) in [
             ("listen 443 ssl http2;", "listen 127.0.0.1:\(port) ssl http2;"),
             ("listen [::]:443 ssl http2;", ""),
             ("server_name chat.example.com;", "server_name localhost;"),
-            ("server 127.0.0.1:8000;", "server 127.0.0.1:\(upstreamPort);"),
             ("ssl_certificate     /etc/ssl/certs/chat.example.com.pem;", "ssl_certificate \(path)/cert.pem;"),
             ("ssl_certificate_key /etc/ssl/private/chat.example.com.key;", "ssl_certificate_key \(path)/key.pem;"),
             (
