@@ -33,23 +33,7 @@ public struct SwitchedLevelLogHandler<Wrapped: LogHandler>: LogHandler {
         set { self.wrapped[metadataKey: key] = newValue }
     }
 
-    public func log(
-        level: Logger.Level,
-        message: Logger.Message,
-        metadata: Logger.Metadata?,
-        source: String,
-        file: String,
-        function: String,
-        line: UInt
-    ) {
-        self.wrapped.log(
-            level: level,
-            message: message,
-            metadata: metadata,
-            source: source,
-            file: file,
-            function: function,
-            line: line
-        )
+    public func log(event: LogEvent) {
+        self.wrapped.log(event: event)
     }
 }
