@@ -122,5 +122,27 @@ extension IntegrationTests {
             #expect(acked.load(ordering: .relaxed) > 0)
             #expect(acked.load(ordering: .relaxed) <= accepted)
         }
+
+        /// The watchdog and the broker probe stop before the gateway does; a metadata request of theirs to an
+        /// unreachable cluster (up to 5 s) once held the drain back, and the listener kept accepting.
+        @Test("SIGTERM while no broker answers: the drain starts at once, exit 0")
+        func sigtermWithKafkaUnreachable() async throws {
+            // A port nothing listens on: bind one, note it, close it.
+            let closed = try unusedLoopbackPort()
+            let process = try DaemonProcess(arguments: [
+                "--bootstrap-servers", "127.0.0.1:\(closed)", "--host", "127.0.0.1", "--port", "0", "--set",
+                "ready.broker_check_seconds=10",
+            ])
+            _ = try #require(await process.listeningPort(), "\(process.log)")
+            try await Task.sleep(for: .seconds(1.5))  // the probe's first metadata request is under way
+            let signalled = ContinuousClock.now
+            process.signal(SIGTERM)
+            while !process.log.contains("draining") && ContinuousClock.now - signalled < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let delay = ContinuousClock.now - signalled
+            #expect(delay < .seconds(1.5), "the drain began \(delay) after SIGTERM")
+            #expect(await process.waitForExit(seconds: 20) == 0)
+        }
     }
 }

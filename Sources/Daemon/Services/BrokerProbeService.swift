@@ -49,8 +49,8 @@ struct BrokerProbeService: Service {
         }
         let producer = self.producer
         let timeout = Int32(min(max(intervalSeconds * 1000, 500), 5000))
-        return await withCheckedContinuation { continuation in
-            DedicatedWork.run { continuation.resume(returning: producer.fetchMetadata(timeoutMilliseconds: timeout)) }
+        return await DedicatedWork.value(ifCancelled: false) {
+            producer.fetchMetadata(timeoutMilliseconds: timeout)
         }
     }
 }

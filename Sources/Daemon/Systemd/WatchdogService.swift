@@ -67,8 +67,8 @@ struct WatchdogService: Service {
         _ = try? await self.gateway.localAddress()
         while !Task.isCancelled {
             let producer = self.kafka
-            let reachable = await withCheckedContinuation { continuation in
-                DedicatedWork.run { continuation.resume(returning: producer.fetchMetadata(timeoutMilliseconds: 1000)) }
+            let reachable = await DedicatedWork.value(ifCancelled: false) {
+                producer.fetchMetadata(timeoutMilliseconds: 1000)
             }
             if reachable { break }
             self.logger.warning("waiting for Kafka metadata before reporting ready")
@@ -107,13 +107,5 @@ struct WatchdogService: Service {
             "\(ready); \(self.gateway.activeConnections) connections, \(Int(received)) msgs/s in, \(Int(delivered)) msgs/s delivered, "
             + "\(usage.usedBytes) bytes queued in \(usage.topics) topics, \(now.failed) failed"
             + (self.status.note.map { "; \($0)" } ?? "")
-    }
-}
-
-/// Runs a blocking call (librdkafka metadata) on a throwaway thread instead of the cooperative pool.
-enum DedicatedWork {
-    static func run(_ body: @escaping @Sendable () -> Void) {
-        let thread = Thread(block: body)
-        thread.start()
     }
 }

@@ -59,7 +59,7 @@ final class NginxProxy: @unchecked Sendable {
         try await Self.makeCertificate(in: directory)
         var lastLog = ""
         for _ in 0..<5 {
-            let port = try Self.freePort()
+            let port = try unusedLoopbackPort()
             try Self.writeConfiguration(in: directory, port: port, upstreamPorts: upstreamPorts)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.binary!)
@@ -108,23 +108,6 @@ final class NginxProxy: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(50))
         }
         return false
-    }
-
-    /// A port nobody listens on right now: bind port 0, read what the kernel chose, close.
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw TestWebSocketClient.ClientError.connectFailed(errno) }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// A self-signed certificate for `localhost` and 127.0.0.1 (EC P-256: generated in milliseconds).
