@@ -1,5 +1,5 @@
 # Convenience targets; each one is a script in scripts/.
-.PHONY: run test check-full format lint bench bench-quick microbench install uninstall
+.PHONY: run test check-full format lint bench bench-quick microbench install uninstall deb
 
 # Install locations (see scripts/install): `make install PREFIX=/usr DESTDIR=/tmp/pkg` stages a package,
 # `make install BINARY=path` installs a binary built elsewhere instead of building a release one.
@@ -38,3 +38,6 @@ install:        ## binary, systemd units, sysusers/tmpfiles snippets, config, RE
 
 uninstall:      ## removes what install put there (an edited config stays)
 	$(INSTALL_ENV) scripts/install uninstall
+
+deb:            ## the Debian package .build-deb/kafka-chat-producer_<version>_<arch>.deb (scripts/build-deb)
+	scripts/build-deb
