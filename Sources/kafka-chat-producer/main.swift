@@ -23,6 +23,9 @@ struct KafkaChatProducerCommand: AsyncParsableCommand {
 
             Settings come from defaults, then --config FILE, then KCP_* environment variables, then
             --set KEY=VALUE and the flags below. `--list-keys` shows every key with its default.
+
+            SIGHUP (systemctl reload) re-reads the file and the token and key files and applies what can
+            change live; SIGTERM drains: every accepted message is delivered or reported before exit.
             """,
         version: BuildInfo.version
     )
