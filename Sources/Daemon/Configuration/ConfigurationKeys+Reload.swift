@@ -42,16 +42,12 @@ extension ConfigurationKeys {
                 difference.needRestart.append(key.name)
             }
         }
-        let runningProperties = running.librdkafka.map { "\($0.0)=\($0.1)" }
-        let reloadedProperties = reloaded.librdkafka.map { "\($0.0)=\($0.1)" }
-        if runningProperties != reloadedProperties {
-            let names = Set(running.librdkafka.map(\.0)).union(reloaded.librdkafka.map(\.0)).sorted()
-            for name in names
-            where running.librdkafka.first(where: { $0.0 == name })?.1
-                != reloaded.librdkafka.first(where: { $0.0 == name })?.1
-            {
-                difference.needRestart.append(librdkafkaPrefix + name)
-            }
+        let names = Set(running.librdkafka.map(\.0)).union(reloaded.librdkafka.map(\.0)).sorted()
+        for name in names
+        where running.librdkafka.first(where: { $0.0 == name })?.1
+            != reloaded.librdkafka.first(where: { $0.0 == name })?.1
+        {
+            difference.needRestart.append(librdkafkaPrefix + name)
         }
         return difference
     }

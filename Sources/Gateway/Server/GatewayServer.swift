@@ -103,8 +103,6 @@ public final class GatewayServer: Service, @unchecked Sendable {
     public struct ReloadEffect: Sendable {
         /// Connections closed with 1008 because their credential or chat is no longer allowed.
         public var closed = 0
-        /// Connections that took the new timeouts and rate.
-        public var updated = 0
     }
 
     /// Puts a reloaded configuration in force without touching the listener: handshakes from now on use
@@ -124,16 +122,13 @@ public final class GatewayServer: Service, @unchecked Sendable {
         self.context.replaceSettings(settings)
         var effect = ReloadEffect()
         for table in self.context.tables {
-            let (closed, updated) =
-                (try? await table.eventLoop.submit { () -> (Int, Int) in
+            effect.closed +=
+                (try? await table.eventLoop.submit { () -> Int in
                     table.changeSweepInterval(settings.limits.sweepInterval)
                     var closed = 0
-                    var updated = 0
-                    table.forEachConnection { if $0.settingsChanged(settings) { closed += 1 } else { updated += 1 } }
-                    return (closed, updated)
-                }.get()) ?? (0, 0)
-            effect.closed += closed
-            effect.updated += updated
+                    table.forEachConnection { if $0.settingsChanged(settings) { closed += 1 } }
+                    return closed
+                }.get()) ?? 0
         }
         return effect
     }
