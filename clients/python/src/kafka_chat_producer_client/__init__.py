@@ -1,0 +1,5 @@
+"""Reference client for kafka-chat-producer (docs/clients.md)."""
+
+from .client import Ack, Client, ClientClosed, DeliveryFailed, HandshakeRefused, MessageRejected
+
+__all__ = ["Ack", "Client", "ClientClosed", "DeliveryFailed", "HandshakeRefused", "MessageRejected"]
