@@ -52,6 +52,12 @@ public final class MockCluster: @unchecked Sendable {
         _ = rd_kafka_mock_broker_set_up(self.cluster, id)
     }
 
+    /// Delays every response of a broker (1-based id) by `milliseconds`: a broker that hangs while its
+    /// connections stay open. 0 answers at once again (responses already delayed stay delayed).
+    public func setRoundTripTime(_ id: Int32, milliseconds: Int) {
+        _ = rd_kafka_mock_broker_set_rtt(self.cluster, id, Int32(milliseconds))
+    }
+
     /// Every broker down (or up) at once.
     public func setAllBrokers(up: Bool) {
         for id in 1...Int32(self.brokerCount) {

@@ -6,6 +6,32 @@ public struct KafkaRecord: Sendable, Equatable {
     public let offset: Int64
     public let key: [UInt8]?
     public let value: [UInt8]
+    /// The record's headers in their order (a header may have no value).
+    public let headers: [KafkaHeader]
+
+    public init(partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = []) {
+        self.partition = partition
+        self.offset = offset
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+
+    /// The value of the first header called `name`, if any.
+    public func header(_ name: String) -> [UInt8]? {
+        self.headers.first { $0.name == name }?.value
+    }
+}
+
+/// One Kafka record header.
+public struct KafkaHeader: Sendable, Equatable {
+    public let name: String
+    public let value: [UInt8]?
+
+    public init(name: String, value: [UInt8]?) {
+        self.name = name
+        self.value = value
+    }
 }
 
 /// Reads topics back from the cluster, independently of the producer: tests compare what landed with what
@@ -103,10 +129,31 @@ public final class TopicReader: @unchecked Sendable {
                     partition: message.pointee.partition,
                     offset: message.pointee.offset,
                     key: key,
-                    value: value
+                    value: value,
+                    headers: Self.headers(of: message)
                 )
             )
         }
         return records
+    }
+
+    private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
+        var list: OpaquePointer?
+        guard rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
+        var headers: [KafkaHeader] = []
+        var index = 0
+        var name: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var size = 0
+        while rd_kafka_header_get_all(list, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            headers.append(
+                KafkaHeader(
+                    name: name.map { String(cString: $0) } ?? "",
+                    value: value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
+                )
+            )
+            index += 1
+        }
+        return headers
     }
 }
