@@ -79,6 +79,33 @@ public final class KafkaProducer: @unchecked Sendable {
         return KafkaError(rd_kafka_last_error())
     }
 
+    /// `produce` with one record header (`name` NUL-terminated); librdkafka copies it with the message.
+    /// Costs a header list allocation inside librdkafka per message, so only `kafka.message_id_header` uses it.
+    @inline(__always)
+    public func produce(
+        _ topic: KafkaTopicHandle,
+        payload: UnsafeRawBufferPointer,
+        key: UnsafeRawBufferPointer?,
+        header name: UnsafePointer<CChar>,
+        value: UnsafeRawBufferPointer,
+        opaque: UInt64
+    ) -> KafkaError? {
+        let result = kcp_produce_with_header(
+            self.handle,
+            topic.pointer,
+            payload.baseAddress,
+            payload.count,
+            key?.baseAddress,
+            key?.count ?? 0,
+            name,
+            value.baseAddress,
+            value.count,
+            UnsafeMutableRawPointer(bitPattern: UInt(opaque))
+        )
+        if result == RD_KAFKA_RESP_ERR_NO_ERROR { return nil }
+        return KafkaError(result)
+    }
+
     /// librdkafka writes to `fd` whenever its main queue goes from empty to non-empty.
     public func notifyEvents(on fd: Int32) {
         rd_kafka_queue_io_event_enable(self.mainQueue, fd, self.wakeValue, MemoryLayout<UInt64>.size)

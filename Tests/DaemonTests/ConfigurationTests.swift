@@ -114,6 +114,26 @@ struct ConfigurationTests {
         } catch {
             #expect(error.key == "embedded_broker")
         }
+        for name in ["message id", "id\u{7}", String(repeating: "h", count: 256), "idé"] {
+            do {
+                _ = try ConfigurationLoader.load(
+                    file: nil,
+                    environment: [:],
+                    overrides: Self.bootstrap + [("kafka.message_id_header", name)]
+                )
+                Issue.record("expected an error for \(name)")
+            } catch {
+                #expect(error.key == "kafka.message_id_header")
+                #expect(error.message.contains("not a header name"))
+            }
+        }
+        let withHeader = try ConfigurationLoader.load(
+            file: nil,
+            environment: [:],
+            overrides: Self.bootstrap + [("kafka.message_id_header", "kcp-message-id")]
+        )
+        #expect(withHeader.messageIDHeader == "kcp-message-id")
+        #expect(DaemonConfiguration().messageIDHeader.isEmpty)
     }
 
     @Test("config/kafka-chat-producer.conf documents every key with its default")

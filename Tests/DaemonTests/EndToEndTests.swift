@@ -64,6 +64,57 @@ extension IntegrationTests {
             try await daemon.stop()
         }
 
+        @Test("kafka.message_id_header: the id travels as a record header, the value stays the three fields")
+        func messageIDHeader() async throws {
+            let chat = uniqueChat("ids")
+            // With sender keys too: the key is read from the value's start, which the id trailer must not move.
+            let daemon = try await RunningDaemon.start {
+                $0.messageIDHeader = "kcp-message-id"
+                $0.recordKey = .sender
+            }
+            let port = daemon.port
+            let sent: [(frame: String, header: String?)] = [
+                (#"{"sender":"alice","text":"one","tag":"t","id":"m-1"}"#, "m-1"),
+                (#"{"id":"m\u00e9-2","sender":"bob","text":"two","tag":"t"}"#, "mé-2"),
+                (#"{"sender":"carol","text":"three","tag":"t","id":42}"#, "42"),
+                (#"{"sender":"dave","text":"four","tag":"t"}"#, nil),
+                // An empty string is an id too: its header has an empty value.
+                (#"{"sender":"erin","text":"five","tag":"t","id":""}"#, ""),
+            ]
+            let replies = try await onThread {
+                let client = try TestWebSocketClient.connect(port: port, path: "/send-message/chat/\(chat)?ack=1")
+                for message in sent { try client.sendText(message.frame) }
+                return try sent.map { _ in try client.receiveText() }
+            }
+            #expect(replies.allSatisfy { $0.hasPrefix(#"{"ack":"#) }, "\(replies)")
+            let records = try daemon.reader().readRecords(
+                of: "kafka.chat.\(chat)",
+                count: sent.count,
+                timeoutSeconds: 20
+            )
+            #expect(records.count == sent.count)
+            let byText = Dictionary(
+                uniqueKeysWithValues: try records.map { record in
+                    let object = try #require(
+                        JSONSerialization.jsonObject(with: Data(record.value)) as? [String: String]
+                    )
+                    #expect(object.keys.sorted() == ["sender", "tag", "text"])
+                    return (object["text"]!, record)
+                }
+            )
+            for (message, text) in zip(sent, ["one", "two", "three", "four", "five"]) {
+                let record = try #require(byText[text])
+                #expect(record.header("kcp-message-id").map { String(decoding: $0, as: UTF8.self) } == message.header)
+                #expect(record.headers.count == (message.header == nil ? 0 : 1))
+                #expect(
+                    record.key.map { String(decoding: $0, as: UTF8.self) }
+                        == message.frame.firstMatch(of: /"sender":"(\w+)"/).map { String($0.1) }
+                )
+            }
+            try await daemon.stop()
+            #expect(daemon.counters.delivered == sent.count)
+        }
+
         @Test("50 connections to the global topic deliver every message")
         func manyConnections() async throws {
             let daemon = try await RunningDaemon.start()

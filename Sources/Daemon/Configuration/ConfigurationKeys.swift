@@ -189,6 +189,22 @@ public enum ConfigurationKeys {
                 }
                 configuration.recordKey = policy
             },
+            ConfigurationKey(
+                name: "kafka.message_id_header",
+                summary:
+                    "Kafka record header that carries each message's id (for consumers to drop resent duplicates); empty = none.",
+                render: { $0.messageIDHeader }
+            ) { configuration, text throws(ConfigurationError) in
+                // Printable ASCII without spaces: a header name consumers type and grep for.
+                guard text.utf8.count <= 255, text.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+                    throw ConfigurationError(
+                        key: "kafka.message_id_header",
+                        message:
+                            "\"\(text)\" is not a header name: use at most 255 printable ASCII characters without spaces"
+                    )
+                }
+                configuration.messageIDHeader = text
+            },
 
             .integer(
                 "ready.high_water_percent",

@@ -78,6 +78,8 @@ public struct DaemonConfiguration: Sendable {
     /// librdkafka statistics for /metrics and /ready; 0 turns them off.
     public var statisticsIntervalMilliseconds = 1000
     public var recordKey = RecordKeyPolicy.none
+    /// `kafka.message_id_header`: the Kafka header that carries each message's `id`; empty = none.
+    public var messageIDHeader = ""
     /// Any librdkafka property, passed through verbatim after the typed ones (so it can override them).
     public var librdkafka: [(String, String)] = []
 
@@ -142,6 +144,7 @@ public struct DaemonConfiguration: Sendable {
         )
         gateway.limits = self.gatewayLimits
         gateway.servesDocs = self.serveDocs
+        gateway.carriesMessageIDs = !self.messageIDHeader.isEmpty
         return gateway
     }
 
@@ -157,6 +160,7 @@ public struct DaemonConfiguration: Sendable {
         )
         // librdkafka lingers before sending anyway; napping up to that long adds no delay it would not.
         producer.napMilliseconds = Int32(min(1, max(0, self.lingerMilliseconds)))
+        producer.messageIDHeader = self.messageIDHeader.isEmpty ? nil : self.messageIDHeader
         return producer
     }
 }

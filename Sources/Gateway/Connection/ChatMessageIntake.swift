@@ -17,6 +17,8 @@ struct ChatMessageIntake {
     let wantsAcks: Bool
     /// `kafka.key = sender`: the ring record's tag carries the sender token's length.
     let tagsSenderKeys: Bool
+    /// `kafka.message_id_header` is set: each record gets a `MessageIDTrailer`.
+    let carriesMessageIDs: Bool
     init(target: WebSocketTarget, buffer: TopicBuffer, gateway: GatewayContext, route: Int) {
         self.buffer = buffer
         self.counters = gateway.counters
@@ -24,6 +26,7 @@ struct ChatMessageIntake {
         self.route = route
         self.wantsAcks = target.wantsAcks
         self.tagsSenderKeys = gateway.configuration.keyPolicy == .sender
+        self.carriesMessageIDs = gateway.configuration.carriesMessageIDs
     }
 
     /// A complete text message from the connection at `place` in its loop's table (for the tickets).
@@ -90,6 +93,9 @@ struct ChatMessageIntake {
             sequence = next
         }
         let byteCount = ChatMessageValidator.canonicalByteCount(of: message)
+        let recordCount =
+            self.carriesMessageIDs
+            ? MessageIDTrailer.recordCount(valueCount: byteCount, idCount: message.id?.count ?? 0) : byteCount
         let ticket = MessageTicket(
             wantsAck: self.wantsAcks,
             route: self.route,
@@ -99,13 +105,22 @@ struct ChatMessageIntake {
         )
         let tag = self.tagsSenderKeys ? message.senderKeyTag(in: payload.bytes, maskKey: payload.maskKey) : 0
         func push() -> RingPushResult {
-            self.buffer.push(payloadCount: byteCount, ticket: ticket, tag: tag) { destination in
+            self.buffer.push(payloadCount: recordCount, ticket: ticket, tag: tag) { destination in
                 _ = ChatMessageValidator.writeCanonical(
                     message,
                     from: payload.bytes,
                     maskKey: payload.maskKey,
                     to: destination.baseAddress!
                 )
+                if self.carriesMessageIDs {
+                    MessageIDTrailer.write(
+                        id: message.id,
+                        from: payload.bytes,
+                        maskKey: payload.maskKey,
+                        after: byteCount,
+                        to: destination
+                    )
+                }
             }
         }
         var result = push()

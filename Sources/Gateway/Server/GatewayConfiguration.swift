@@ -15,6 +15,9 @@ public struct GatewayConfiguration: Sendable {
     public var maxAcksInFlight: Int
     /// How record keys are chosen (the connection marks sender names that need unescaping).
     public var keyPolicy: RecordKeyPolicy
+    /// `kafka.message_id_header` is set: ring records carry each message's id (`MessageIDTrailer`) for the
+    /// producer thread to send as a Kafka header.
+    public var carriesMessageIDs = false
     /// Time a shutdown may take to drain rings and flush librdkafka.
     public var drainTimeout: Duration
     /// Time clients get to answer our close frame before the socket is closed anyway.

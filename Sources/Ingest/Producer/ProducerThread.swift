@@ -28,6 +28,9 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
         public var napMilliseconds: Int32 = 0
         /// Empty naps in a row after which the thread sleeps until a record wakes it.
         public var napsBeforeSleep = 20
+        /// `kafka.message_id_header`: records carry the message's id in a `MessageIDTrailer`, produced as
+        /// this Kafka header. nil: records are the value alone.
+        public var messageIDHeader: String?
 
         public init(keyPolicy: RecordKeyPolicy, ring: RingRegistry.Configuration) {
             self.keyPolicy = keyPolicy
@@ -58,6 +61,8 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
     public private(set) var registry: RingRegistry!
     private let configuration: Configuration
     private let logger: Logger
+    /// `configuration.messageIDHeader` as the C string librdkafka takes, made once.
+    private let messageIDHeader: [CChar]?
     private let doorbell = Doorbell()
     private let ready = ReadyTopicQueue()
     private let sleeping = ManagedAtomic<Bool>(false)
@@ -77,6 +82,7 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
         self.configuration = configuration
         self.counters = counters
         self.logger = logger
+        self.messageIDHeader = configuration.messageIDHeader.map { Array($0.utf8CString) }
         self.registry = RingRegistry(
             configuration: configuration.ring,
             scheduler: self,
@@ -226,9 +232,38 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
         var queueFull = false
         let producer = self.producer
         let policy = self.configuration.keyPolicy
+        let header = self.messageIDHeader
         let consumed = buffer.ring.drain(maxRecords: self.configuration.recordsPerTurn) { record in
-            let error = buffer.withKey(for: record, policy: policy) { key in
-                producer.produce(buffer.kafkaTopic, payload: record.payload, key: key, opaque: record.opaque)
+            let (error, valueCount) = buffer.withKey(for: record, policy: policy) { key -> (KafkaError?, Int) in
+                guard let header else {
+                    let error = producer.produce(
+                        buffer.kafkaTopic,
+                        payload: record.payload,
+                        key: key,
+                        opaque: record.opaque
+                    )
+                    return (error, record.payload.count)
+                }
+                let (value, id) = MessageIDTrailer.split(record.payload)
+                guard id.count > 0 else {
+                    return (
+                        producer.produce(buffer.kafkaTopic, payload: value, key: key, opaque: record.opaque),
+                        value.count
+                    )
+                }
+                let error = MessageIDTrailer.withHeaderValue(ofIDToken: id) { headerValue in
+                    header.withUnsafeBufferPointer { name in
+                        producer.produce(
+                            buffer.kafkaTopic,
+                            payload: value,
+                            key: key,
+                            header: name.baseAddress!,
+                            value: headerValue,
+                            opaque: record.opaque
+                        )
+                    }
+                }
+                return (error, value.count)
             }
             guard let error else { return true }
             if error == .queueFull {
@@ -242,7 +277,7 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
                     partition: -1,
                     offset: -1,
                     error: error,
-                    payloadBytes: record.payload.count
+                    payloadBytes: valueCount
                 )
             )
             return true
@@ -336,7 +371,8 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
                         partition: -1,
                         offset: -1,
                         error: .purgedFromQueue,
-                        payloadBytes: record.payload.count
+                        payloadBytes: self.messageIDHeader == nil
+                            ? record.payload.count : MessageIDTrailer.split(record.payload).value.count
                     )
                 )
                 return true
