@@ -155,7 +155,8 @@ final class LoadConnection: ChannelInboundHandler {
                 message: MessageTemplate(
                     connection: self.index,
                     size: self.plan.size,
-                    connections: self.plan.connections
+                    connections: self.plan.connections,
+                    withID: self.plan.messageIDs
                 ),
                 capacity: self.plan.framesPerWrite
             )

@@ -47,6 +47,13 @@ struct LoadGenerator: ParsableCommand {
     @Flag(help: "Connect with ?ack=1 and measure send→ack latency (--raw always measures send→delivery report).")
     var acks = false
 
+    @Flag(
+        name: .customLong("message-ids"),
+        help:
+            "Give every message an \"id\" (the same one: to measure the daemon with kafka.message_id_header); not with --acks."
+    )
+    var messageIDs = false
+
     @Option(help: "Kafka bootstrap servers (loopback), to count delivered records; --raw produces to it.")
     var bootstrapServers: String?
 
@@ -90,6 +97,9 @@ struct LoadGenerator: ParsableCommand {
         guard self.drainTimeout >= 0 else { throw ValidationError("--drain-timeout must be 0 or more") }
         if let pid = self.cpuOf {
             guard ProcessCPU.seconds(pid: pid) != nil else { throw ValidationError("--cpu-of \(pid): no such process") }
+        }
+        guard !(self.messageIDs && (self.acks || self.raw)) else {
+            throw ValidationError("--message-ids goes with neither --acks (acks would echo one id) nor --raw")
         }
         if let idle = self.idleConnections {
             guard idle >= 1 else { throw ValidationError("--idle-connections must be at least 1") }
@@ -139,7 +149,8 @@ struct LoadGenerator: ParsableCommand {
             bootstrapServers: self.bootstrapServers,
             drainTimeoutSeconds: self.drainTimeout,
             json: self.json,
-            cpuOf: self.cpuOf
+            cpuOf: self.cpuOf,
+            messageIDs: self.messageIDs
         )
     }
 }

@@ -29,9 +29,17 @@ struct LoadPlan: Sendable {
     var json: Bool
     /// Another process whose CPU time over the measured span is reported (`--cpu-of`).
     var cpuOf: Int32? = nil
+    /// Every message carries an `id` (`--message-ids`).
+    var messageIDs = false
 
     /// Exact payload size of every message (all connections pad to the same length).
-    var messageBytes: Int { MessageTemplate.payloadLength(size: self.size, connections: self.connections) }
+    var messageBytes: Int {
+        MessageTemplate.payloadLength(
+            size: self.size,
+            connections: self.connections,
+            withID: self.messageIDs
+        )
+    }
 
     func path(connection: Int) -> String {
         let base = self.chats == 0 ? "/send-message/global" : "/send-message/chat/room-\(connection % self.chats)"

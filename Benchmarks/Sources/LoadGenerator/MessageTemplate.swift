@@ -4,10 +4,15 @@
 ///
 /// The sequence field has a fixed width (digits, one space, then `x` up to the width), and the padding
 /// after it is chosen per connection so that every message of a run has exactly the same length.
+///
+/// With `withID` every message also has an `"id"` of a reference client's shape (a 12-character prefix
+/// and a counter), the same in every message: enough to measure what `kafka.message_id_header` costs the
+/// daemon, whose work per id does not depend on its value.
 struct MessageTemplate: Sendable {
     static let prefix = #"{"sender":"bench-"#
     static let middle = #"","text":""#
     static let suffix = #"","tag":"bench"}"#
+    static let suffixWithID = #"","tag":"bench","id":"3f9c2a7d41b0-1000000"}"#
     /// Up to 11 digits and a space.
     static let sequenceWidth = 12
 
@@ -15,26 +20,27 @@ struct MessageTemplate: Sendable {
     /// Where the sequence field starts in `bytes`.
     let sequenceOffset: Int
 
-    init(connection: Int, size: Int, connections: Int) {
-        let length = Self.payloadLength(size: size, connections: connections)
+    init(connection: Int, size: Int, connections: Int, withID: Bool = false) {
+        let length = Self.payloadLength(size: size, connections: connections, withID: withID)
         var bytes = Array((Self.prefix + String(connection) + Self.middle).utf8)
         self.sequenceOffset = bytes.count
-        let padding = length - Self.fixedLength(connectionDigits: String(connection).utf8.count)
+        let padding = length - Self.fixedLength(connectionDigits: String(connection).utf8.count, withID: withID)
         bytes += [UInt8](repeating: UInt8(ascii: "x"), count: Self.sequenceWidth + padding)
-        bytes += Array(Self.suffix.utf8)
+        bytes += Array((withID ? Self.suffixWithID : Self.suffix).utf8)
         precondition(bytes.count == length)
         self.bytes = bytes
     }
 
     /// Length of every payload in the run: `size`, or the shortest message that fits the widest
     /// connection number and a full sequence field.
-    static func payloadLength(size: Int, connections: Int) -> Int {
+    static func payloadLength(size: Int, connections: Int, withID: Bool = false) -> Int {
         let widest = String(max(0, connections - 1)).utf8.count
-        return max(size, Self.fixedLength(connectionDigits: widest))
+        return max(size, Self.fixedLength(connectionDigits: widest, withID: withID))
     }
 
-    private static func fixedLength(connectionDigits: Int) -> Int {
-        Self.prefix.utf8.count + connectionDigits + Self.middle.utf8.count + Self.sequenceWidth + Self.suffix.utf8.count
+    private static func fixedLength(connectionDigits: Int, withID: Bool) -> Int {
+        Self.prefix.utf8.count + connectionDigits + Self.middle.utf8.count + Self.sequenceWidth
+            + (withID ? Self.suffixWithID : Self.suffix).utf8.count
     }
 
     /// Writes `sequence` as decimal digits and a space at `field`, XORed with the 4-byte `mask` whose
