@@ -51,9 +51,15 @@ final class ClientFaultRunner: @unchecked Sendable {
         await self.script.waitFor(seconds: seconds, { self.progress }, condition)
     }
 
-    /// Waits for the runner to settle every message and exit; returns its exit status and final line.
+    /// Waits for the runner to settle every message and exit; returns its exit status and final line. After
+    /// `seconds` it is aborted (stdin closed): what is still unacked then fails, and its final line says so.
     func finish(seconds: Double) async throws -> (status: Int32, report: Report) {
-        let status = await self.script.waitForExit(seconds: seconds)
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while self.script.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        self.script.closeInput()
+        let status = await self.script.waitForExit(seconds: 15)
         guard let final = self.progress, final.done == true else {
             throw RunnerError.noFinalLine(String(self.script.output.suffix(2000)) + "\n" + self.log.suffix(3000))
         }
