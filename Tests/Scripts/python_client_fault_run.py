@@ -26,7 +26,8 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
-# The client under test, from the source tree (not an installed copy).
+# The client under test, from the source tree (not an installed copy), leaving no bytecode in it.
+sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "clients" / "python" / "src"))
 from kafka_chat_producer_client import Ack, Client  # noqa: E402
 
