@@ -7,7 +7,7 @@ extension IntegrationTests {
     /// sends a stream of messages while the broker hangs, the daemon restarts and the network resets its
     /// connection, and every message must end up in Kafka (at least once; exactly once after deduplicating
     /// by the message-id header). They test the clients: the daemon's side of these faults is tested in
-    /// FaultTests, ShutdownTests and RollingRestart, so a sanitizer run skips them (three long runs).
+    /// FaultTests, ShutdownTests and RollingRestart, so a sanitizer run skips them (half a minute each).
     @Suite(
         "reference clients under faults: broker hang, daemon restart, connection resets",
         .enabled(
