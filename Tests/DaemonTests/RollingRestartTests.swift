@@ -7,77 +7,6 @@ extension IntegrationTests {
     /// the procedure of docs/operations.md ("Rolling restart"), end to end.
     @Suite("several daemons behind nginx: rolling restart")
     struct RollingRestart {
-        /// One daemon position behind the proxy: the port stays, the process is replaced.
-        final class Instance: @unchecked Sendable {
-            let name: String
-            let port: Int
-            var process: DaemonProcess
-            /// Each finished process: exit status and the counters of its final log line.
-            var lifetimes: [(status: Int32?, accepted: Int, delivered: Int, failed: Int)] = []
-
-            static func arguments(bootstrap: String, port: Int) -> [String] {
-                [
-                    "--bootstrap-servers", bootstrap, "--host", "127.0.0.1", "--port", "\(port)",
-                    "--set", "log.level=info", "--set", "shutdown.drain_timeout_seconds=10",
-                ]
-            }
-
-            init(name: String, bootstrap: String) async throws {
-                let process = try DaemonProcess(arguments: Self.arguments(bootstrap: bootstrap, port: 0))
-                self.name = name
-                self.process = process
-                self.port = try #require(await process.listeningPort(), "\(process.log.suffix(2000))")
-            }
-
-            /// SIGTERM, then wait for the drain to finish and the process to exit.
-            func stop() async {
-                self.process.signal(SIGTERM)
-                let status = await self.process.waitForExit(seconds: 30)
-                // The last log line ("stopped", with the counters) may still be on its way through the pipe.
-                let process = self.process
-                _ = await eventually(seconds: 5) { process.finalCounter("accepted") != nil }
-                self.lifetimes.append(
-                    (
-                        status,
-                        self.process.finalCounter("accepted") ?? -1,
-                        self.process.finalCounter("delivered") ?? -1,
-                        self.process.finalCounter("failed") ?? -1
-                    )
-                )
-            }
-
-            /// A new process on the same port (the upstream's address does not change).
-            func start(bootstrap: String) async throws {
-                self.process = try DaemonProcess(arguments: Self.arguments(bootstrap: bootstrap, port: self.port))
-                let port = await self.process.listeningPort()
-                try #require(port == self.port, "\(self.name) did not listen again: \(self.process.log.suffix(2000))")
-            }
-
-            /// Polls the daemon's own /ready (not through the proxy) until it answers 200.
-            func waitUntilReady(seconds: Double = 20) async throws {
-                let port = self.port
-                let ready = await eventually(seconds: seconds) {
-                    let response = try? await onThread {
-                        try TestWebSocketClient(port: port, timeoutSeconds: 2).handshake(path: "/ready", headers: [])
-                    }
-                    return response?.status == 200
-                }
-                try #require(ready, "\(self.name) never became ready: \(self.process.log.suffix(2000))")
-            }
-
-            /// Open WebSocket connections, from the daemon's own /health.
-            func connections() async -> Int {
-                let port = self.port
-                let response = try? await onThread {
-                    try TestWebSocketClient(port: port, timeoutSeconds: 2).handshake(path: "/health", headers: [])
-                }
-                guard let body = response?.body, let match = body.firstMatch(of: /"connections":(\d+)/) else {
-                    return -1
-                }
-                return Int(match.1) ?? -1
-            }
-        }
-
         struct Record: Decodable {
             var sender: String
             var text: String
@@ -102,8 +31,8 @@ extension IntegrationTests {
             try broker.createTopic(topic, partitions: 3)
             let bootstrap = broker.bootstrapServers
 
-            let a = try await Instance(name: "A", bootstrap: bootstrap)
-            let b = try await Instance(name: "B", bootstrap: bootstrap)
+            let a = try await RestartableDaemon(name: "A", bootstrap: bootstrap)
+            let b = try await RestartableDaemon(name: "B", bootstrap: bootstrap)
             try await a.waitUntilReady()
             try await b.waitUntilReady()
             let proxy = try await NginxProxy.start(upstreamPorts: [a.port, b.port])
