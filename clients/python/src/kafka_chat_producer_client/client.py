@@ -113,6 +113,9 @@ class Client:
         self._closing = False
         self._task: Optional[asyncio.Task] = None
         self._fatal: Optional[BaseException] = None
+        # The last close code and reason, for the error of a message that exhausted its attempts (a
+        # message the daemon closes the connection over, 1009 too big, would otherwise fail unexplained).
+        self._last_close: Optional[str] = None
         #: Counters a test or a dashboard can read: connections opened, frames resent, nacks seen.
         self.stats = {"connections": 0, "resent": 0, "nacks": 0, "closes": {}}
 
@@ -247,6 +250,7 @@ class Client:
                     self.stats["connections"] += 1
                     await self._resend_unacked()
                     close = await self._read(ws)
+                    self._last_close = f"{close} {ws.close_reason or ''}".strip()
                     self.stats["closes"][close] = self.stats["closes"].get(close, 0) + 1
             except InvalidStatus as refused:
                 status = refused.response.status_code
@@ -265,7 +269,7 @@ class Client:
             self._ws = None
             if self._closing:
                 return
-            if close == 1013:  # overloaded: "try again later"
+            if close in (1008, 1013):  # policy (rate limit, expired token) or overloaded: not at once
                 failures += 1
             await self._pause(failures, retry_after)
 
@@ -300,7 +304,11 @@ class Client:
                 self.stats["resent"] += 1
             if pending.attempts >= self._max_attempts:
                 pending.future.set_exception(
-                    DeliveryFailed(pending.id, "too_many_attempts", f"sent {pending.attempts} times without an ack")
+                    DeliveryFailed(
+                        pending.id,
+                        "too_many_attempts",
+                        f"sent {pending.attempts} times without an ack (last close: {self._last_close or 'none'})",
+                    )
                 )
                 continue
             await self._write(pending)
