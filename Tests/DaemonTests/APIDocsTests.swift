@@ -13,6 +13,9 @@ extension IntegrationTests {
             "Sources/APIDocs/Resources/asyncapi.json"
         )
         static let pageFile = NginxProxy.repositoryRoot.appendingPathComponent("Sources/APIDocs/Resources/docs.html")
+        static let clientModuleFile = NginxProxy.repositoryRoot.appendingPathComponent(
+            "clients/javascript/kafka-chat-producer-client.js"
+        )
 
         static func get(
             _ port: Int,
@@ -59,7 +62,7 @@ extension IntegrationTests {
         }
 
         @Test(
-            "the daemon serves the repository's files: ETag and 304, a CSP that admits only the page's own script and style, 301 from the old paths"
+            "the daemon serves the repository's files: ETag and 304, a CSP that admits only the page's own script and style and the daemon's client module, 301 from the old paths"
         )
         func serving() async throws {
             let daemon = try await RunningDaemon.start()
@@ -97,11 +100,28 @@ extension IntegrationTests {
             }
             let policy = try #require(page.header("Content-Security-Policy"))
             #expect(policy.contains("default-src 'none'"))
-            #expect(policy.contains("script-src \(try hash(of: "script"));"), "\(policy)")
+            #expect(policy.contains("script-src \(try hash(of: "script")) 'self';"), "\(policy)")
             #expect(policy.contains("style-src \(try hash(of: "style"));"), "\(policy)")
             #expect(policy.contains("connect-src 'self'"))
             #expect(!policy.contains("unsafe"))
             #expect(pageSource.components(separatedBy: "<script").count == 2, "one inline script, no external ones")
+
+            // The JavaScript client the console imports: the file in clients/javascript (the resource is a
+            // symlink to it), as a module script the page's policy admits ('self').
+            let module = try await Self.get(port, "/docs/kafka-chat-producer-client.js")
+            #expect(module.status == 200)
+            #expect(module.header("Content-Type") == "text/javascript; charset=utf-8")
+            #expect(module.header("X-Content-Type-Options") == "nosniff")
+            #expect(module.body == (try String(contentsOf: Self.clientModuleFile, encoding: .utf8)))
+            #expect(module.body.contains("export class Client"))
+            let moduleTag = try #require(module.header("ETag"))
+            let moduleAgain = try await Self.get(
+                port,
+                "/docs/kafka-chat-producer-client.js",
+                headers: [("If-None-Match", moduleTag)]
+            )
+            #expect(moduleAgain.status == 304)
+            #expect(try await Self.get(port, "/docs/kafka-chat-producer-client.js", method: "POST").status == 405)
 
             let tag = try #require(page.header("ETag"))
             let revalidated = try await Self.get(port, "/docs", headers: [("If-None-Match", tag)])
@@ -128,7 +148,7 @@ extension IntegrationTests {
         func docsOff() async throws {
             let daemon = try await RunningDaemon.start { $0.serveDocs = false }
             let port = daemon.port
-            for path in ["/docs", "/asyncapi.json", "/redoc", "/openapi.json"] {
+            for path in ["/docs", "/asyncapi.json", "/docs/kafka-chat-producer-client.js", "/redoc", "/openapi.json"] {
                 let response = try await Self.get(port, path)
                 #expect(response.status == 404, "\(path)")
                 #expect(response.body.contains(#""code":"not_found""#))
