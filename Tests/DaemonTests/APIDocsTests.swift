@@ -268,5 +268,33 @@ extension IntegrationTests {
             #expect(value == ["sender": "browser-test", "text": text, "tag": "docs"])
             try await daemon.stop()
         }
+
+        @Test(
+            "the JavaScript client in headless chromium, imported from /docs: 50 messages acked, MessageRejected, flush and close, a 1009 close fails"
+        )
+        func javaScriptClient() async throws {
+            let python = try await Self.python()
+            let daemon = try await RunningDaemon.start()
+            let chat = uniqueChat("jsclient")
+            let script = NginxProxy.repositoryRoot.appendingPathComponent("Tests/Scripts/js_client_browser.py").path
+            let run = try await ToolRun.run(
+                python,
+                [script, "--base-url", "http://127.0.0.1:\(daemon.port)", "--chat", chat, "--count", "50"]
+            )
+            print("JS CLIENT: \(run.lines.suffix(2).joined(separator: " | "))")
+            #expect(run.status == 0, "\(run.output)")
+            let result = try Self.finalJSON(run)
+            #expect(result["ok"] as? Bool == true, "\(result["error"] ?? "")")
+            // Every acked text is in Kafka; the refused ones (a number as text, the 70 kB one) are not.
+            let texts = try #require(result["texts"] as? [String])
+            #expect(texts.count == 50)
+            let landed = try daemon.values(in: "kafka.chat.\(chat)", expecting: texts.count)
+            let landedTexts = landed.compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String])?["text"]
+            }
+            #expect(landedTexts.sorted() == texts.sorted())
+            #expect(daemon.counters.accepted == 50)
+            try await daemon.stop()
+        }
     }
 }
