@@ -302,17 +302,17 @@ export class Client extends EventTarget {
         failures += 1;
         failedOpens += 1;
         if (failedOpens >= this.#maxOpenFailures) {
+          this.#emit("close", { code: result.code, reason: result.reason, opened: false, delay: null });
           this.#failAll(
             new ConnectionFailed(
               1006,
               result.reason,
-              `could not open a connection ${failedOpens} times in a row (${result.reason || "the browser does not say why"}): ` +
+              `could not open a connection ${failedOpens} times in a row (${result.reason || "the WebSocket API does not say why"}): ` +
                 "the daemon is down or refused the handshake (token, origin, chat, limits)",
             ),
           );
           failures = 0;
           failedOpens = 0;
-          this.#emit("close", { code: result.code, reason: result.reason, opened: false, delay: null });
           continue;
         }
         delay = this.#backoff(failures);
