@@ -115,11 +115,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The AsyncAPI document and the /docs page, compiled into the binary.
+        // The AsyncAPI document, the /docs page and the JavaScript client it uses, compiled into the binary.
         .target(
             name: "APIDocs",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
-            resources: [.embedInCode("Resources/asyncapi.json"), .embedInCode("Resources/docs.html")],
+            // kafka-chat-producer-client.js is a symlink to clients/javascript/: one copy of the JS client.
+            resources: [
+                .embedInCode("Resources/asyncapi.json"), .embedInCode("Resources/docs.html"),
+                .embedInCode("Resources/kafka-chat-producer-client.js"),
+            ],
             swiftSettings: swiftSettings
         ),
         // socket: HTTP routing, WebSocket upgrade, connections, /health, /ready, /metrics, /docs.

@@ -1,10 +1,10 @@
 import Crypto
 import FoundationEssentials
 
-/// The interface description the daemon serves: the AsyncAPI 3.0 document (`/asyncapi.json`) and the
-/// `/docs` page that renders it and carries the console.
+/// The interface description the daemon serves: the AsyncAPI 3.0 document (`/asyncapi.json`), the
+/// `/docs` page that renders it and carries the console, and the JavaScript client the console sends with.
 ///
-/// Both files live in `Resources/` and are compiled into the binary (`.embedInCode`), so a host without
+/// The files live in `Resources/` and are compiled into the binary (`.embedInCode`), so a host without
 /// internet access, or an installed self-contained binary, serves them with nothing else on disk.
 public enum APIDocuments {
     /// `Resources/asyncapi.json`, byte for byte.
@@ -12,6 +12,11 @@ public enum APIDocuments {
 
     /// `Resources/docs.html`, byte for byte.
     public static var docsPage: [UInt8] { PackageResources.docs_html }
+
+    /// The JavaScript client (`clients/javascript/kafka-chat-producer-client.js`, which
+    /// `Resources/kafka-chat-producer-client.js` links to), served at `/docs/kafka-chat-producer-client.js`:
+    /// the console imports it, and so can any page.
+    public static var clientModule: [UInt8] { PackageResources.kafka_chat_producer_client_js }
 
     /// A strong validator for a document's bytes, for `ETag` / `If-None-Match`.
     public static func entityTag(of bytes: [UInt8]) -> String {
@@ -25,13 +30,15 @@ public enum APIDocuments {
 
     /// The page's Content-Security-Policy: nothing may load from anywhere else, and the page's one inline
     /// `<script>` and one inline `<style>` are allowed by their SHA-256 (no `'unsafe-inline'`), so an
-    /// injected script or style attribute would not run. `connect-src 'self'` covers the console's
-    /// `fetch` calls and its WebSocket to the same host.
+    /// injected script or style attribute would not run. Scripts from the daemon itself (`'self'`) may
+    /// load: the console imports the JavaScript client from `/docs/kafka-chat-producer-client.js`; the
+    /// daemon serves no other script (`/asyncapi.json` is JSON with `nosniff`, which browsers refuse to
+    /// run). `connect-src 'self'` covers the console's `fetch` calls and its WebSocket to the same host.
     public static func contentSecurityPolicy(forPage page: [UInt8]) -> String {
         let script = self.inlineBlock("script", in: page).map(self.sourceHash) ?? "'none'"
         let style = self.inlineBlock("style", in: page).map(self.sourceHash) ?? "'none'"
         return
-            "default-src 'none'; script-src \(script); style-src \(style); connect-src 'self'; img-src 'self' data:; "
+            "default-src 'none'; script-src \(script) 'self'; style-src \(style); connect-src 'self'; img-src 'self' data:; "
             + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     }
 

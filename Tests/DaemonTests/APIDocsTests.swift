@@ -13,6 +13,9 @@ extension IntegrationTests {
             "Sources/APIDocs/Resources/asyncapi.json"
         )
         static let pageFile = NginxProxy.repositoryRoot.appendingPathComponent("Sources/APIDocs/Resources/docs.html")
+        static let clientModuleFile = NginxProxy.repositoryRoot.appendingPathComponent(
+            "clients/javascript/kafka-chat-producer-client.js"
+        )
 
         static func get(
             _ port: Int,
@@ -59,7 +62,7 @@ extension IntegrationTests {
         }
 
         @Test(
-            "the daemon serves the repository's files: ETag and 304, a CSP that admits only the page's own script and style, 301 from the old paths"
+            "the daemon serves the repository's files: ETag and 304, a CSP that admits only the page's own script and style and the daemon's client module, 301 from the old paths"
         )
         func serving() async throws {
             let daemon = try await RunningDaemon.start()
@@ -97,11 +100,28 @@ extension IntegrationTests {
             }
             let policy = try #require(page.header("Content-Security-Policy"))
             #expect(policy.contains("default-src 'none'"))
-            #expect(policy.contains("script-src \(try hash(of: "script"));"), "\(policy)")
+            #expect(policy.contains("script-src \(try hash(of: "script")) 'self';"), "\(policy)")
             #expect(policy.contains("style-src \(try hash(of: "style"));"), "\(policy)")
             #expect(policy.contains("connect-src 'self'"))
             #expect(!policy.contains("unsafe"))
             #expect(pageSource.components(separatedBy: "<script").count == 2, "one inline script, no external ones")
+
+            // The JavaScript client the console imports: the file in clients/javascript (the resource is a
+            // symlink to it), as a module script the page's policy admits ('self').
+            let module = try await Self.get(port, "/docs/kafka-chat-producer-client.js")
+            #expect(module.status == 200)
+            #expect(module.header("Content-Type") == "text/javascript; charset=utf-8")
+            #expect(module.header("X-Content-Type-Options") == "nosniff")
+            #expect(module.body == (try String(contentsOf: Self.clientModuleFile, encoding: .utf8)))
+            #expect(module.body.contains("export class Client"))
+            let moduleTag = try #require(module.header("ETag"))
+            let moduleAgain = try await Self.get(
+                port,
+                "/docs/kafka-chat-producer-client.js",
+                headers: [("If-None-Match", moduleTag)]
+            )
+            #expect(moduleAgain.status == 304)
+            #expect(try await Self.get(port, "/docs/kafka-chat-producer-client.js", method: "POST").status == 405)
 
             let tag = try #require(page.header("ETag"))
             let revalidated = try await Self.get(port, "/docs", headers: [("If-None-Match", tag)])
@@ -128,7 +148,7 @@ extension IntegrationTests {
         func docsOff() async throws {
             let daemon = try await RunningDaemon.start { $0.serveDocs = false }
             let port = daemon.port
-            for path in ["/docs", "/asyncapi.json", "/redoc", "/openapi.json"] {
+            for path in ["/docs", "/asyncapi.json", "/docs/kafka-chat-producer-client.js", "/redoc", "/openapi.json"] {
                 let response = try await Self.get(port, path)
                 #expect(response.status == 404, "\(path)")
                 #expect(response.body.contains(#""code":"not_found""#))
@@ -246,6 +266,34 @@ extension IntegrationTests {
             #expect(Int(record.partition) == partition && Int(record.offset) == offset)
             let value = try #require(try JSONSerialization.jsonObject(with: Data(record.value)) as? [String: String])
             #expect(value == ["sender": "browser-test", "text": text, "tag": "docs"])
+            try await daemon.stop()
+        }
+
+        @Test(
+            "the JavaScript client in headless chromium, imported from /docs: 50 messages acked, MessageRejected, flush and close, a 1009 close fails"
+        )
+        func javaScriptClient() async throws {
+            let python = try await Self.python()
+            let daemon = try await RunningDaemon.start()
+            let chat = uniqueChat("jsclient")
+            let script = NginxProxy.repositoryRoot.appendingPathComponent("Tests/Scripts/js_client_browser.py").path
+            let run = try await ToolRun.run(
+                python,
+                [script, "--base-url", "http://127.0.0.1:\(daemon.port)", "--chat", chat, "--count", "50"]
+            )
+            print("JS CLIENT: \(run.lines.suffix(2).joined(separator: " | "))")
+            #expect(run.status == 0, "\(run.output)")
+            let result = try Self.finalJSON(run)
+            #expect(result["ok"] as? Bool == true, "\(result["error"] ?? "")")
+            // Every acked text is in Kafka; the refused ones (a number as text, the 70 kB one) are not.
+            let texts = try #require(result["texts"] as? [String])
+            #expect(texts.count == 50)
+            let landed = try daemon.values(in: "kafka.chat.\(chat)", expecting: texts.count)
+            let landedTexts = landed.compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String])?["text"]
+            }
+            #expect(landedTexts.sorted() == texts.sorted())
+            #expect(daemon.counters.accepted == 50)
             try await daemon.stop()
         }
     }

@@ -31,7 +31,7 @@ public enum ConfigurationKeys {
             .boolean(
                 "http.docs",
                 \.serveDocs,
-                "Serve the API page /docs (with its console) and /asyncapi.json; off: both answer 404."
+                "Serve the API page /docs (with its console and the JavaScript client it uses) and /asyncapi.json; off: they answer 404."
             ),
             .text(
                 "http.trusted_proxies",

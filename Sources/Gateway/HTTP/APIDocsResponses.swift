@@ -1,7 +1,7 @@
 import APIDocs
 import NIOCore
 
-/// The `/docs` page and `/asyncapi.json`, prepared once at start-up: bodies, entity tags and the page's
+/// The `/docs` page, `/asyncapi.json` and the JavaScript client, prepared once at start-up: bodies, entity tags and the page's
 /// Content-Security-Policy, so serving them costs a buffer copy-on-write reference.
 struct APIDocsResponses: Sendable {
     struct Document: Sendable {
@@ -23,6 +23,7 @@ struct APIDocsResponses: Sendable {
 
     let page: Document
     let asyncAPI: Document
+    let clientModule: Document
 
     init() {
         let page = APIDocuments.docsPage
@@ -42,6 +43,14 @@ struct APIDocsResponses: Sendable {
             contentType: "application/json",
             entityTag: APIDocuments.entityTag(of: document),
             // A public description of the interface: tools on other origins (AsyncAPI Studio) may read it.
+            headers: [("Access-Control-Allow-Origin", "*"), ("X-Content-Type-Options", "nosniff")]
+        )
+        let module = APIDocuments.clientModule
+        self.clientModule = Document(
+            body: ByteBuffer(bytes: module),
+            contentType: "text/javascript; charset=utf-8",
+            entityTag: APIDocuments.entityTag(of: module),
+            // Public code: a page on another origin may import it (module scripts need CORS for that).
             headers: [("Access-Control-Allow-Origin", "*"), ("X-Content-Type-Options", "nosniff")]
         )
     }

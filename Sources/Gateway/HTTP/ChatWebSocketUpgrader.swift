@@ -53,6 +53,7 @@ final class ChatWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Sendab
             session.rejection = rejection
             return loop.makeSucceededFuture(nil)
         case .success(.health), .success(.ready), .success(.metrics), .success(.docs), .success(.asyncAPI),
+            .success(.clientModule),
             .success(.movedPermanently):
             return loop.makeSucceededFuture(nil)
         case .success(.webSocket(let webSocketTarget)):

@@ -72,6 +72,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.serve(\.page, head: head, context: context)
         case .success(.asyncAPI):
             self.serve(\.asyncAPI, head: head, context: context)
+        case .success(.clientModule):
+            self.serve(\.clientModule, head: head, context: context)
         case .success(.movedPermanently(let location)):
             guard self.gateway.docs != nil else {
                 return self.write(.notFound(HandshakeClassifier.split(head.uri).path), head: head, context: context)

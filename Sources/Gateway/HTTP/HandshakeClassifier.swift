@@ -16,6 +16,8 @@ enum HandshakeClassifier {
         case docs
         /// The AsyncAPI document.
         case asyncAPI
+        /// The JavaScript client, which the `/docs` console imports.
+        case clientModule
         /// A path of the old service's API docs, moved permanently.
         case movedPermanently(to: String)
         case webSocket(WebSocketTarget)
@@ -30,19 +32,21 @@ enum HandshakeClassifier {
         "/openapi.json": "/asyncapi.json",
     ]
 
+    static let clientModulePath: Substring = "/docs/kafka-chat-producer-client.js"
     static let globalPath = "/send-message/global"
     static let chatPrefix = "/send-message/chat/"
 
     static func classify(_ head: HTTPRequestHead) -> Result<Route, HTTPRejection> {
         let (path, query) = self.split(head.uri)
         switch path {
-        case "/health", "/ready", "/metrics", "/docs", "/asyncapi.json":
+        case "/health", "/ready", "/metrics", "/docs", "/asyncapi.json", self.clientModulePath:
             guard head.method == .GET || head.method == .HEAD else { return .failure(self.methodNotAllowed(path)) }
             switch path {
             case "/health": return .success(.health)
             case "/ready": return .success(.ready)
             case "/metrics": return .success(.metrics)
             case "/docs": return .success(.docs)
+            case self.clientModulePath: return .success(.clientModule)
             default: return .success(.asyncAPI)
             }
         default:

@@ -26,7 +26,7 @@ public struct GatewayConfiguration: Sendable {
     public var access = AccessSettings()
     /// Connection, rate, timeout and topic limits (`limits.*`, `topics.*`, idle and ping timing).
     public var limits = GatewayLimits()
-    /// `http.docs`: serve `/docs`, `/asyncapi.json` and the redirects from the old documentation paths.
+    /// `http.docs`: serve `/docs`, its JavaScript client, `/asyncapi.json` and the old documentation paths' redirects.
     public var servesDocs = true
     /// The listening socket outlives this process (systemd keeps a copy: fd store or socket unit), so the
     /// next process accepts where this one stopped. A handshake that arrives while draining (its connection

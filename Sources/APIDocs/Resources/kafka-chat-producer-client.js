@@ -1,0 +1,1 @@
+../../../clients/javascript/kafka-chat-producer-client.js
