@@ -1,5 +1,21 @@
 """Reference client for kafka-chat-producer (docs/clients.md)."""
 
-from .client import Ack, Client, ClientClosed, DeliveryFailed, HandshakeRefused, MessageRejected
+from .client import (
+    Ack,
+    Client,
+    ClientClosed,
+    ConnectionFailed,
+    DeliveryFailed,
+    HandshakeRefused,
+    MessageRejected,
+)
 
-__all__ = ["Ack", "Client", "ClientClosed", "DeliveryFailed", "HandshakeRefused", "MessageRejected"]
+__all__ = [
+    "Ack",
+    "Client",
+    "ClientClosed",
+    "ConnectionFailed",
+    "DeliveryFailed",
+    "HandshakeRefused",
+    "MessageRejected",
+]

@@ -57,6 +57,24 @@ class ClientClosed(Exception):
     """The client was closed (or could not connect for good) before the message was acked."""
 
 
+class ConnectionFailed(Exception):
+    """The daemon closed the connection in a way a new one would not change: this client broke the
+    protocol (1002, 1003, 1007, 1009 message too big) or a reload took the chat away (1008 "this chat is
+    no longer allowed…"). The client is finished; the messages waiting fail with this error."""
+
+    def __init__(self, code: int, reason: str):
+        super().__init__(f"connection closed with {code}" + (f" ({reason})" if reason else ""))
+        self.code = code
+        self.reason = reason
+
+
+# Close codes after which the same connection would fail again: protocol errors of this client.
+_FATAL_CLOSES = {1002, 1003, 1007, 1009}
+# 1008 reasons that take the chat away for good; the other 1008s (token expired or withdrawn, rate limit)
+# are worth a new connection.
+_FATAL_POLICY_REASONS = ("this chat is no longer allowed", "this token may no longer write to this chat")
+
+
 class HandshakeRefused(Exception):
     """The daemon answered the WebSocket handshake with a status that retrying cannot change (401, 403, 404, 400)."""
 
@@ -235,6 +253,7 @@ class Client:
         failures = 0  # connection attempts in a row that got nowhere
         while not self._closing:
             close: Optional[int] = None
+            reason = ""
             retry_after: Optional[str] = None
             try:
                 headers = {}
@@ -250,7 +269,8 @@ class Client:
                     self.stats["connections"] += 1
                     await self._resend_unacked()
                     close = await self._read(ws)
-                    self._last_close = f"{close} {ws.close_reason or ''}".strip()
+                    reason = ws.close_reason or ""
+                    self._last_close = f"{close} {reason}".strip()
                     self.stats["closes"][close] = self.stats["closes"].get(close, 0) + 1
             except InvalidStatus as refused:
                 status = refused.response.status_code
@@ -268,6 +288,10 @@ class Client:
                 failures += 1
             self._ws = None
             if self._closing:
+                return
+            if close in _FATAL_CLOSES or (close == 1008 and reason.startswith(_FATAL_POLICY_REASONS)):
+                self._fatal = ConnectionFailed(close, reason)
+                self._fail_all(self._fatal)
                 return
             if close in (1008, 1013):  # policy (rate limit, expired token) or overloaded: not at once
                 failures += 1
