@@ -1,8 +1,8 @@
 import APIDocs
 import NIOCore
 
-/// The `/docs` page, `/asyncapi.json` and the JavaScript client, prepared once at start-up: bodies, entity tags and the page's
-/// Content-Security-Policy, so serving them costs a buffer copy-on-write reference.
+/// The `/docs` page, `/asyncapi.json` and the JavaScript client, prepared once at start-up: bodies, entity
+/// tags and the page's Content-Security-Policy, so serving them costs a buffer copy-on-write reference.
 struct APIDocsResponses: Sendable {
     struct Document: Sendable {
         let body: ByteBuffer
