@@ -282,19 +282,25 @@ extension IntegrationTests {
                 [script, "--base-url", "http://127.0.0.1:\(daemon.port)", "--chat", chat, "--count", "50"]
             )
             print("JS CLIENT: \(run.lines.suffix(2).joined(separator: " | "))")
+            try Self.expectClientCheck(run, sent: 50, daemon: daemon, chat: chat)
+            try await daemon.stop()
+        }
+
+        /// The verdict of a reference client's check script (js_client_browser.py, python_client_check.py):
+        /// it passed, and every text it had acked is in Kafka while the refused ones (a number as text, the
+        /// 70 kB message) are not.
+        static func expectClientCheck(_ run: ToolRun, sent: Int, daemon: RunningDaemon, chat: String) throws {
             #expect(run.status == 0, "\(run.output)")
             let result = try Self.finalJSON(run)
             #expect(result["ok"] as? Bool == true, "\(result["error"] ?? "")")
-            // Every acked text is in Kafka; the refused ones (a number as text, the 70 kB one) are not.
             let texts = try #require(result["texts"] as? [String])
-            #expect(texts.count == 50)
+            #expect(texts.count == sent)
             let landed = try daemon.values(in: "kafka.chat.\(chat)", expecting: texts.count)
             let landedTexts = landed.compactMap {
                 (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String])?["text"]
             }
             #expect(landedTexts.sorted() == texts.sorted())
-            #expect(daemon.counters.accepted == 50)
-            try await daemon.stop()
+            #expect(daemon.counters.accepted == sent)
         }
     }
 }

@@ -18,18 +18,7 @@ extension IntegrationTests {
                 python,
                 [script, "--url", "ws://127.0.0.1:\(daemon.port)/send-message/chat/\(chat)", "--count", "50"]
             )
-            #expect(run.status == 0, "\(run.output)")
-            let result = try APIDocs.finalJSON(run)
-            #expect(result["ok"] as? Bool == true, "\(result["error"] ?? "")")
-            // Every acked text is in Kafka; the refused ones (a number as text, the 70 kB one) are not.
-            let texts = try #require(result["texts"] as? [String])
-            #expect(texts.count == 50)
-            let landed = try daemon.values(in: "kafka.chat.\(chat)", expecting: texts.count)
-            let landedTexts = landed.compactMap {
-                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String])?["text"]
-            }
-            #expect(landedTexts.sorted() == texts.sorted())
-            #expect(daemon.counters.accepted == 50)
+            try APIDocs.expectClientCheck(run, sent: 50, daemon: daemon, chat: chat)
             try await daemon.stop()
         }
     }
