@@ -234,24 +234,12 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
         let policy = self.configuration.keyPolicy
         let header = self.messageIDHeader
         let consumed = buffer.ring.drain(maxRecords: self.configuration.recordsPerTurn) { record in
-            let (error, valueCount) = buffer.withKey(for: record, policy: policy) { key -> (KafkaError?, Int) in
-                guard let header else {
-                    let error = producer.produce(
-                        buffer.kafkaTopic,
-                        payload: record.payload,
-                        key: key,
-                        opaque: record.opaque
-                    )
-                    return (error, record.payload.count)
+            let (value, id) = self.valueAndID(of: record)
+            let error = buffer.withKey(for: record, policy: policy) { key -> KafkaError? in
+                guard let header, id.count > 0 else {
+                    return producer.produce(buffer.kafkaTopic, payload: value, key: key, opaque: record.opaque)
                 }
-                let (value, id) = MessageIDTrailer.split(record.payload)
-                guard id.count > 0 else {
-                    return (
-                        producer.produce(buffer.kafkaTopic, payload: value, key: key, opaque: record.opaque),
-                        value.count
-                    )
-                }
-                let error = MessageIDTrailer.withHeaderValue(ofIDToken: id) { headerValue in
+                return MessageIDTrailer.withHeaderValue(ofIDToken: id) { headerValue in
                     header.withUnsafeBufferPointer { name in
                         producer.produce(
                             buffer.kafkaTopic,
@@ -263,7 +251,6 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
                         )
                     }
                 }
-                return (error, value.count)
             }
             guard let error else { return true }
             if error == .queueFull {
@@ -277,7 +264,7 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
                     partition: -1,
                     offset: -1,
                     error: error,
-                    payloadBytes: valueCount
+                    payloadBytes: value.count
                 )
             )
             return true
@@ -288,6 +275,14 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
         }
         if queueFull { return .queueFull }
         return consumed == self.configuration.recordsPerTurn ? .more : .empty
+    }
+
+    /// A record's Kafka value and its id token: with `kafka.message_id_header` the record ends in a
+    /// `MessageIDTrailer`; without it the record is the value and the id is empty.
+    @inline(__always)
+    private func valueAndID(of record: RingRecord) -> (value: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer) {
+        guard self.messageIDHeader != nil else { return (record.payload, UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return MessageIDTrailer.split(record.payload)
     }
 
     /// Leaves a drained ring unscheduled, unless a record arrived meanwhile.
@@ -371,8 +366,7 @@ public final class ProducerThread: ProducerScheduler, @unchecked Sendable {
                         partition: -1,
                         offset: -1,
                         error: .purgedFromQueue,
-                        payloadBytes: self.messageIDHeader == nil
-                            ? record.payload.count : MessageIDTrailer.split(record.payload).value.count
+                        payloadBytes: self.valueAndID(of: record).value.count
                     )
                 )
                 return true

@@ -37,9 +37,7 @@ public enum MessageIDTrailer {
             )
             idCount = id.count
         }
-        withUnsafeBytes(of: UInt32(idCount).littleEndian) { length in
-            UnsafeMutableRawBufferPointer(rebasing: destination[(valueCount + idCount)...]).copyMemory(from: length)
-        }
+        destination.storeBytes(of: UInt32(idCount).littleEndian, toByteOffset: valueCount + idCount, as: UInt32.self)
     }
 
     /// Splits a record written by `write` into the value and the id token (empty when the message had none).
@@ -47,11 +45,8 @@ public enum MessageIDTrailer {
     static func split(_ payload: UnsafeRawBufferPointer) -> (value: UnsafeRawBufferPointer, id: UnsafeRawBufferPointer)
     {
         let lengthStart = payload.count - Self.lengthBytes
-        var idCount: UInt32 = 0
-        withUnsafeMutableBytes(of: &idCount) {
-            $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: payload[lengthStart...]))
-        }
-        let valueCount = lengthStart - Int(UInt32(littleEndian: idCount))
+        let idCount = UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: lengthStart, as: UInt32.self))
+        let valueCount = lengthStart - Int(idCount)
         return (
             UnsafeRawBufferPointer(rebasing: payload[..<valueCount]),
             UnsafeRawBufferPointer(rebasing: payload[valueCount..<lengthStart])
