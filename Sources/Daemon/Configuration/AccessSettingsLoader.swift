@@ -2,7 +2,7 @@ import Access
 import Foundation
 
 /// Turns the `http.*` and `auth.*` keys into the gateway's access settings: parses the origin and proxy
-/// lists and reads the token and key files — at startup only, never per connection. Every problem is
+/// lists and reads the token and key files — at start-up and on a reload, never per connection. Every problem is
 /// reported under the key that named it (and never quotes a token or a secret).
 enum AccessSettingsLoader {
     static func load(_ configuration: DaemonConfiguration) throws(ConfigurationError) -> AccessSettings {
